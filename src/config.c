@@ -1,0 +1,327 @@
+/* Config file (libconfig syntax, DESIGN 2) -> struct policy.  Every error names
+ * FILE:LINE; the first one makes the whole policy fail closed. */
+#include "config.h"
+#include "policy.h"
+#include "arena.h"
+#include <libconfig.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int policy_index(struct policy *p);   /* policy.c */
+
+#define MESSAGE_MAX 1024
+
+struct loader {
+    struct policy *p;
+    const char *path;
+    char error[MESSAGE_MAX];
+};
+
+static int fail(struct loader *l, const config_setting_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct loader *l, const config_setting_t *at, const char *fmt, ...)
+{
+    va_list ap;
+    const char *file = at && config_setting_source_file(at) ? config_setting_source_file(at) : l->path;
+    int line = at ? (int)config_setting_source_line(at) : 0;
+    int n = line > 0 ? snprintf(l->error, sizeof l->error, "%s:%d: ", file, line)
+                     : snprintf(l->error, sizeof l->error, "%s: ", file);
+    if (n < 0 || (size_t)n >= sizeof l->error)
+        n = 0;
+    va_start(ap, fmt);
+    vsnprintf(l->error + n, sizeof l->error - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static struct policy *policy_new(const char *path)
+{
+    struct policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->arena = arena_new();
+    if (!p->arena) {
+        free(p);
+        return NULL;
+    }
+    p->mode = MODE_ENFORCE;
+    p->log_stderr = true;
+    p->log_syslog = true;
+    p->path = arena_strdup(p->arena, path ? path : "(none)");
+    if (!p->path) {
+        policy_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+struct policy *policy_failed(const char *path, const char *message)
+{
+    struct policy *p = policy_new(path);
+    if (!p)
+        return NULL;
+    p->error = arena_strdup(p->arena, message);
+    if (!p->error) {
+        policy_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int get_bool(struct loader *l, const config_setting_t *group, const char *key, bool *out)
+{
+    const config_setting_t *s = config_setting_get_member(group, key);
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return fail(l, s, "%s must be true or false", key);
+    *out = config_setting_get_bool(s) != 0;
+    return 0;
+}
+
+/* A string member; *out stays unchanged when absent. */
+static int get_string(struct loader *l, const config_setting_t *group, const char *key, const char **out,
+                      const config_setting_t **where)
+{
+    const config_setting_t *s = config_setting_get_member(group, key);
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return fail(l, s, "%s must be a string", key);
+    *out = config_setting_get_string(s);
+    if (where)
+        *where = s;
+    return 0;
+}
+
+static int get_mode(struct loader *l, const config_setting_t *group, enum mode *out)
+{
+    const char *text = NULL;
+    const config_setting_t *at = NULL;
+    if (get_string(l, group, "mode", &text, &at) != 0)
+        return -1;
+    if (!text)
+        return 0;
+    *out = mode_from_text(text);
+    if (*out == MODE_INHERIT)
+        return fail(l, at, "mode must be \"enforce\", \"report\" or \"off\", not \"%s\"", text);
+    return 0;
+}
+
+/* "YYYY-MM-DD" -> the first second (UTC) of the following day. */
+static int parse_date(const char *text, time_t *out)
+{
+    int y, m, d, n = 0;
+    struct tm tm = { 0 };
+    if (sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || text[10] != '\0')
+        return -1;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
+        return -1;
+    *out = t + 24 * 60 * 60;
+    return 0;
+}
+
+static int load_log(struct loader *l, const config_setting_t *root)
+{
+    const config_setting_t *log = config_setting_get_member(root, "log");
+    const char *verdicts = NULL, *json = NULL;
+    const config_setting_t *at = NULL;
+    if (!log)
+        return 0;
+    if (config_setting_type(log) != CONFIG_TYPE_GROUP)
+        return fail(l, log, "log must be a group: log = { ... };");
+    if (get_bool(l, log, "stderr", &l->p->log_stderr) || get_bool(l, log, "syslog", &l->p->log_syslog))
+        return -1;
+    if (get_string(l, log, "json", &json, &at))
+        return -1;
+    if (json) {
+        if (json[0] != '/')
+            return fail(l, at, "log.json must be an absolute path");
+        if (!(l->p->json_path = arena_strdup(l->p->arena, json)))
+            return fail(l, at, "out of memory");
+    }
+    if (get_string(l, log, "verdicts", &verdicts, &at))
+        return -1;
+    if (verdicts) {
+        if (strcmp(verdicts, "all") == 0)
+            l->p->log_all_verdicts = true;
+        else if (strcmp(verdicts, "failures") == 0)
+            l->p->log_all_verdicts = false;
+        else
+            return fail(l, at, "log.verdicts must be \"failures\" or \"all\", not \"%s\"", verdicts);
+    }
+    return 0;
+}
+
+static int load_pins(struct loader *l, const config_setting_t *group, struct host_entry *e)
+{
+    const config_setting_t *pins = config_setting_get_member(group, "pins");
+    if (!pins)
+        return fail(l, group, "host \"%s\" has no pins", e->name);
+    if (config_setting_type(pins) != CONFIG_TYPE_ARRAY && config_setting_type(pins) != CONFIG_TYPE_LIST)
+        return fail(l, pins, "pins must be a list of strings: pins = [ \"sha256/...\" ];");
+    int n = config_setting_length(pins);
+    if (n <= 0)
+        return fail(l, pins, "host \"%s\" has an empty pin list", e->name);
+    struct pin *out = arena_alloc(l->p->arena, (size_t)n * sizeof *out);
+    if (!out)
+        return fail(l, pins, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(pins, (unsigned)i);
+        const char *why;
+        if (config_setting_type(s) != CONFIG_TYPE_STRING)
+            return fail(l, s, "pins must be strings");
+        const char *text = config_setting_get_string(s);
+        if (pin_parse(text, &out[i], &why) != 0)
+            return fail(l, s, "bad pin \"%s\": %s", text, why);
+    }
+    e->pins = out;
+    e->npins = (size_t)n;
+    return 0;
+}
+
+static int load_entry(struct loader *l, const config_setting_t *group, struct host_entry *e)
+{
+    const char *name = NULL, *expires = NULL;
+    const config_setting_t *at = NULL;
+    char norm[HOST_MAX];
+
+    if (config_setting_type(group) != CONFIG_TYPE_GROUP)
+        return fail(l, group, "each host must be a group: { name = \"...\"; pins = [ ... ]; }");
+    if (get_string(l, group, "name", &name, &at))
+        return -1;
+    if (!name)
+        return fail(l, group, "host entry without a name");
+    int kind = host_normalize(name, norm);
+    if (kind < 0)
+        return fail(l, at, "\"%s\" is not a host name, '*.' wildcard or IP address", name);
+    e->kind = (enum name_kind)kind;
+    e->line = (int)config_setting_source_line(group);
+    e->name = arena_strdup(l->p->arena, norm);
+    if (!e->name)
+        return fail(l, at, "out of memory");
+    e->match_key = kind == NAME_WILDCARD ? e->name + 2 : e->name;
+    e->mode = MODE_INHERIT;
+
+    if (get_bool(l, group, "include_subdomains", &e->include_subdomains) || get_mode(l, group, &e->mode))
+        return -1;
+    if ((kind == NAME_IPV4 || kind == NAME_IPV6) && e->include_subdomains)
+        return fail(l, group, "include_subdomains makes no sense for the IP address %s", e->name);
+
+    const config_setting_t *port = config_setting_get_member(group, "port");
+    if (port) {
+        if (config_setting_type(port) != CONFIG_TYPE_INT)
+            return fail(l, port, "port must be a number");
+        int v = config_setting_get_int(port);
+        if (v < 1 || v > 65535)
+            return fail(l, port, "port must be between 1 and 65535, not %d", v);
+        e->port = v;
+    }
+    if (get_string(l, group, "expires", &expires, &at))
+        return -1;
+    if (expires) {
+        if (parse_date(expires, &e->expires_at) != 0)
+            return fail(l, at, "expires must be a date YYYY-MM-DD, not \"%s\"", expires);
+        if (!(e->expires_text = arena_strdup(l->p->arena, expires)))
+            return fail(l, at, "out of memory");
+    }
+    return load_pins(l, group, e);
+}
+
+static int load_hosts(struct loader *l, const config_setting_t *root)
+{
+    const config_setting_t *hosts = config_setting_get_member(root, "hosts");
+    if (!hosts)
+        return 0;
+    if (config_setting_type(hosts) != CONFIG_TYPE_LIST)
+        return fail(l, hosts, "hosts must be a list of groups: hosts = ( { ... }, { ... } );");
+    int n = config_setting_length(hosts);
+    if (n <= 0)
+        return 0;
+    l->p->entries = calloc((size_t)n, sizeof *l->p->entries);
+    if (!l->p->entries)
+        return fail(l, hosts, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (load_entry(l, config_setting_get_elem(hosts, (unsigned)i), &l->p->entries[i]) != 0)
+            return -1;
+        l->p->nentries++;
+    }
+    if (policy_index(l->p) != 0)
+        return fail(l, hosts, "out of memory");
+    return 0;
+}
+
+static int load_root(struct loader *l, const config_setting_t *root)
+{
+    const char *unpinned = NULL;
+    const config_setting_t *at = NULL;
+    if (get_mode(l, root, &l->p->mode))
+        return -1;
+    if (get_string(l, root, "unpinned", &unpinned, &at))
+        return -1;
+    if (unpinned) {
+        if (strcmp(unpinned, "block") == 0)
+            l->p->unpinned_block = true;
+        else if (strcmp(unpinned, "allow") == 0)
+            l->p->unpinned_block = false;
+        else
+            return fail(l, at, "unpinned must be \"allow\" or \"block\", not \"%s\"", unpinned);
+    }
+    if (load_log(l, root) || load_hosts(l, root))
+        return -1;
+    return 0;
+}
+
+struct policy *policy_load(const char *path)
+{
+    struct loader l = { .path = path };
+    config_t cfg;
+    FILE *f;
+
+    if (!path || !*path)
+        return policy_failed("(none)", "no config file: set PINSHIM_CONFIG");
+    /* Opened here, not by libconfig, for the O_CLOEXEC and a clear errno. */
+    f = fopen(path, "re");
+    if (!f) {
+        snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path, strerror(errno));
+        return policy_failed(path, l.error);
+    }
+    config_init(&cfg);
+    /* @include paths are relative to the config's own directory. */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash && (size_t)(slash - path) < sizeof dir) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        config_set_include_dir(&cfg, dir[0] ? dir : "/");
+    }
+    int ok = config_read(&cfg, f);
+    fclose(f);
+    if (!ok) {
+        const char *file = config_error_file(&cfg) ? config_error_file(&cfg) : path;
+        snprintf(l.error, sizeof l.error, "%s:%d: %s", file, config_error_line(&cfg),
+                 config_error_text(&cfg) ? config_error_text(&cfg) : "invalid config");
+        config_destroy(&cfg);
+        return policy_failed(path, l.error);
+    }
+    l.p = policy_new(path);
+    if (!l.p) {
+        config_destroy(&cfg);
+        return NULL;
+    }
+    if (load_root(&l, config_root_setting(&cfg)) != 0) {
+        config_destroy(&cfg);
+        policy_free(l.p);
+        return policy_failed(path, l.error);
+    }
+    config_destroy(&cfg);
+    return l.p;
+}

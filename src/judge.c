@@ -1,0 +1,138 @@
+/* Chain -> counted certificates -> SPKI pins -> verdict. */
+#include "config.h"
+#include "judge.h"
+#include "memo.h"
+#include "ossl.h"
+#include <stdio.h>
+#include <string.h>
+
+const char *verdict_text(enum verdict v)
+{
+    switch (v) {
+    case VERDICT_PASS: return "pass";
+    case VERDICT_FAIL: return "fail";
+    case VERDICT_EXPIRED: return "expired";
+    case VERDICT_UNPINNED: return "unpinned";
+    default: return "error";
+    }
+}
+
+static bool issued_by(X509 *child, X509 *parent)
+{
+    EVP_PKEY *key;
+    if (ossl.X509_check_issued(parent, child) != X509_V_OK)
+        return false;
+    key = ossl.X509_get0_pubkey(parent);
+    return key && ossl.X509_verify(child, key) == 1;
+}
+
+int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
+{
+    bool used[CHAIN_MAX] = { false };
+    int n = 0;
+
+    if (nserved <= 0 || max <= 0 || !served[0])
+        return 0;
+    if (nserved > CHAIN_MAX)
+        nserved = CHAIN_MAX;
+    out[n++] = served[0];
+    used[0] = true;
+    while (n < max) {
+        X509 *child = out[n - 1];
+        int found = -1;
+        /* A self-signed certificate ends the chain: it issued itself. */
+        if (ossl.X509_check_issued(child, child) == X509_V_OK)
+            break;
+        for (int i = 1; i < nserved && found < 0; i++)
+            if (!used[i] && served[i] && issued_by(child, served[i]))
+                found = i;
+        if (found < 0)
+            break;
+        used[found] = true;
+        out[n++] = served[found];
+    }
+    return n;
+}
+
+static void add_pin(struct judgement *j, const struct pin *p)
+{
+    for (int i = 0; i < j->ncounted; i++)
+        if (memcmp(j->counted[i].hash, p->hash, PIN_LEN) == 0)
+            return;
+    if (j->ncounted < CHAIN_MAX)
+        j->counted[j->ncounted++] = *p;
+}
+
+static void add_certs(struct judgement *j, X509 *const *certs, int n)
+{
+    for (int i = 0; i < n && i < CHAIN_MAX; i++) {
+        struct pin p;
+        if (certs[i] && pin_of_cert(certs[i], &p) == 0)
+            add_pin(j, &p);
+    }
+}
+
+static int find_match(const struct host_entry *e, const struct judgement *j)
+{
+    for (int i = 0; i < j->ncounted; i++)
+        for (size_t k = 0; k < e->npins; k++)
+            if (memcmp(j->counted[i].hash, e->pins[k].hash, PIN_LEN) == 0)
+                return i;
+    return -1;
+}
+
+void judge_chain(const struct host_entry *entry, const struct chain_input *in, time_t now,
+                 struct judgement *out)
+{
+    X509 *linked[CHAIN_MAX];
+    const char *basis;
+
+    memset(out, 0, sizeof *out);
+    out->entry = entry;
+    out->matched = -1;
+
+    if (in->verified && in->nverified > 0 && !in->resumed) {
+        add_certs(out, in->verified, in->nverified);
+        basis = "verified chain";
+    } else {
+        int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
+        add_certs(out, linked, n);
+        basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
+        if (in->resumed && in->nserved > 0 && in->served[0]) {
+            struct pin remembered[MEMO_PINS];
+            int m = memo_recall(in->served[0], remembered, MEMO_PINS);
+            for (int i = 0; i < m; i++)
+                add_pin(out, &remembered[i]);
+            basis = m > 0 ? "resumed session, chain remembered from a full handshake"
+                          : "resumed session, leaf only";
+        }
+    }
+    /* A full handshake teaches what chain this leaf came with, for resumptions. */
+    if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1)
+        memo_remember(in->served[0], out->counted, out->ncounted);
+
+    if (!entry) {
+        out->verdict = VERDICT_UNPINNED;
+        snprintf(out->reason, sizeof out->reason, "no pin entry for this host");
+        return;
+    }
+    out->matched = find_match(entry, out);
+    if (entry->expires_at && now >= entry->expires_at) {
+        out->verdict = VERDICT_EXPIRED;
+        snprintf(out->reason, sizeof out->reason, "the pin set expired on %s and is not enforced",
+                 entry->expires_text ? entry->expires_text : "its expiry date");
+        return;
+    }
+    if (out->ncounted == 0) {
+        out->verdict = VERDICT_FAIL;
+        snprintf(out->reason, sizeof out->reason, "no certificate could be read from the handshake");
+    } else if (out->matched >= 0) {
+        out->verdict = VERDICT_PASS;
+        snprintf(out->reason, sizeof out->reason, "certificate %d of the %s matches a pin", out->matched,
+                 basis);
+    } else {
+        out->verdict = VERDICT_FAIL;
+        snprintf(out->reason, sizeof out->reason, "none of the %d key(s) of the %s matches the %zu pin(s)",
+                 out->ncounted, basis, entry->npins);
+    }
+}

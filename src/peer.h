@@ -1,0 +1,22 @@
+/* Who is on the other end of a client handshake: the host name the client
+ * asked for (SNI, else the name it checks, else the peer's IP) and the peer's
+ * address and port. */
+#ifndef PINSHIM_PEER_H
+#define PINSHIM_PEER_H
+
+#include <stdbool.h>
+#include <openssl/ssl.h>
+#include "policy.h"
+
+struct peer {
+    char host[HOST_MAX];     /* normalised; empty when nothing is known */
+    bool host_from_address;  /* host is the peer's IP literal (no name given) */
+    int port;                /* 0: unknown */
+    char addr[64];           /* "ip:port" or "[ip6]:port"; empty when unknown */
+};
+
+/* `io_fd`: the socket this thread used inside the handshake call (-1 if
+ * none), for clients whose BIO hides the descriptor (curl). */
+void peer_identify(SSL *s, int io_fd, struct peer *out);
+
+#endif
