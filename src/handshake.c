@@ -3,6 +3,7 @@
 #include "block.h"
 #include "judge.h"
 #include "log.h"
+#include "observe.h"
 #include "ossl.h"
 #include "peer.h"
 #include "report.h"
@@ -12,20 +13,6 @@
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-
-static int stack_to_array(STACK_OF(X509) *sk, X509 **out, int max)
-{
-    int n = 0;
-    if (!sk)
-        return 0;
-    int total = ossl.OPENSSL_sk_num((const OPENSSL_STACK *)sk);
-    for (int i = 0; i < total && n < max; i++) {
-        X509 *x = ossl.OPENSSL_sk_value((const OPENSSL_STACK *)sk, i);
-        if (x)
-            out[n++] = x;
-    }
-    return n;
-}
 
 static void log_verdict(const struct policy *p, const struct host_entry *entry, const struct peer *who,
                         enum mode mode, const struct judgement *j, bool blocked, X509 *const *served,
@@ -76,8 +63,7 @@ bool handshake_allowed(SSL *s, int io_fd)
     struct peer who;
     struct judgement j;
     enum mode mode;
-    X509 *served[CHAIN_MAX], *verified[CHAIN_MAX], *leaf;
-    int nserved, nverified = 0;
+    struct observed seen;
 
     peer_identify(s, io_fd, &who);
     if (!p->error && who.host[0])
@@ -88,20 +74,8 @@ bool handshake_allowed(SSL *s, int io_fd)
     if (!entry && !p->error && !p->log_all_verdicts && !p->unpinned_block && (who.host[0] || !p->has_ip_entries))
         return true; /* unpinned, allowed, not logged: nothing to look at */
 
-    leaf = ossl.SSL_get1_peer_cert(s);
-    nserved = stack_to_array(ossl.SSL_get_peer_cert_chain(s), served, CHAIN_MAX);
-    if (leaf && (nserved == 0 || served[0] != leaf)) {
-        /* Sessions restored from DER keep the leaf only. */
-        if (nserved == 0)
-            nserved = 1;
-        served[0] = leaf;
-    }
-    bool resumed = ossl.SSL_session_reused(s) == 1;
-    if (!resumed && ossl.SSL_get_verify_result(s) == X509_V_OK)
-        nverified = stack_to_array(ossl.SSL_get0_verified_chain(s), verified, CHAIN_MAX);
-
-    struct chain_input in = { nverified ? verified : NULL, nverified, served, nserved, resumed };
-    judge_chain(entry, &in, time(NULL), &j);
+    observe_handshake(s, &seen);
+    judge_chain(entry, &seen.in, time(NULL), &j);
 
     if (p->error) {
         j.verdict = VERDICT_ERROR;
@@ -120,7 +94,7 @@ bool handshake_allowed(SSL *s, int io_fd)
                          (j.verdict != VERDICT_PASS && j.verdict != VERDICT_UNPINNED) ||
                          (j.verdict == VERDICT_UNPINNED && p->unpinned_block);
     if (worth_telling)
-        log_verdict(p, entry, &who, mode, &j, blocked, served, nserved);
+        log_verdict(p, entry, &who, mode, &j, blocked, seen.served, seen.in.nserved);
     if (blocked) {
         char what[600], port[16] = "";
         if (who.port)
@@ -128,7 +102,6 @@ bool handshake_allowed(SSL *s, int io_fd)
         snprintf(what, sizeof what, "%s%s: %s", who.host[0] ? who.host : "unknown host", port, j.reason);
         block_connection(s, what);
     }
-    if (leaf)
-        ossl.X509_free(leaf);
+    observed_release(&seen);
     return !blocked;
 }

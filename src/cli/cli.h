@@ -1,0 +1,34 @@
+/* The `pinshim` command: shared declarations.  One file per subcommand; each
+ * defines a `struct command`.  Exit codes follow sysexits where it fits. */
+#ifndef PINSHIM_CLI_H
+#define PINSHIM_CLI_H
+
+#include <stdio.h>
+#include <sysexits.h>
+
+struct command {
+    const char *name;
+    const char *summary;                 /* one line for `pinshim help` */
+    void (*usage)(FILE *out);            /* full help: `pinshim help CMD`, `CMD --help` */
+    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+};
+
+extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export;
+
+/* "pinshim: <message>" as one line on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The config a subcommand reads (DESIGN 11): `explicit` (-c or argument),
+ * else $PINSHIM_CONFIG, else $(sysconfdir)/pinshim.conf. */
+const char *cli_config_path(const char *explicit);
+
+/* For `--help` handling inside getopt loops: prints the command's usage to
+ * stdout and returns EX_OK; on a bad option prints it to stderr and returns
+ * EX_USAGE. */
+int cli_usage(const struct command *cmd, int exit_code);
+
+/* The OpenSSL error queue as one line (then cleared), for messages. */
+const char *cli_ssl_error(char *buf, size_t len);
+
+#endif
