@@ -29,6 +29,9 @@
 #                    process whose pin is wrong: blocked (never pass what fails in full)
 #   implicit         first SSL_write drives the handshake: right pin passes,
 #                    wrong pin blocked with zero bytes (TLS 1.2 and 1.3)
+#   mode *           do_handshake, write_ex, nonblocking, read, read_ex, peek:
+#                    wrong pin blocked with zero bytes; read with the right pin passes
+#   threads          4 threads x 40 handshakes over two names, judged one by one
 
 . "$(dirname "$0")/lib.sh"
 
@@ -192,6 +195,54 @@ for tls in 1.2 1.3; do
     check_log pass allowed pinned.test 1
     case_end
 done
+
+# ----------------------------------------- every way into the handshake ----
+
+# The other entry points, on 1.1.1, with a wrong pin: each is refused the
+# same way and nothing reaches the server.  The read modes need a server
+# that speaks first.
+start_server -n greet13 -t 1.3 -g "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "server greet13"
+CONF=$CONF_WRONG
+for mode in do_handshake write_ex nonblocking read read_ex peek; do
+    case $mode in
+    read*|peek) use_server greet13 ;;
+    *) use_server good13 ;;
+    esac
+    case_begin "mode $mode: wrong pin blocked, zero bytes"
+    client --sni pinned.test --cafile "$PKI/root.pem" --mode "$mode" --send "mode-$mode-must-not-arrive"
+    check_pin_block
+    check_out_has "^handshake .*mode=$mode"
+    check_out_lacks '^(write|read) .*result=ok'
+    check_log fail blocked pinned.test 1
+    case_end
+done
+
+use_server greet13
+CONF=$CONF_LEAF
+case_begin "mode read: right pin passes, greeting read (control)"
+client --sni pinned.test --cafile "$PKI/root.pem" --mode read --send "mode-read-ok"
+check_rc 0
+check_out_has '^read .*result=ok .*data="hello from tls_server"'
+check_received "mode-read-ok"
+case_end
+
+# --------------------------------------------------------------- threads ----
+
+# Many handshakes from several threads of one 1.1.1 process: good.test is
+# pinned right, bad.test wrong; every one of them is judged on its own.
+use_server good13
+CONF=$T/threads.conf
+write_conf "$CONF" good.test "$PIN_INT" bad.test "$PIN_UNRELATED"
+case_begin "threads: 4 threads x 40 handshakes, good.test passes, bad.test blocked, each one"
+RUN_TIMEOUT=60 client --cafile "$PKI/root.pem" --threads 4 --count 40 --hosts good.test,bad.test --quiet --send "t"
+check_rc 2
+check_out_has '^summary sni=good\.test ok=20 refused=0 pinblock=0 error=0 io_failed=0$'
+check_out_has '^summary sni=bad\.test ok=0 refused=20 pinblock=20 error=0 io_failed=0$'
+check_log pass allowed good.test 20
+check_log fail blocked bad.test 20
+wait_conns 40 || case_fail "server finished $(new_conns) connections, expected 40"
+[ "$(new_bytes)" = 20 ] || case_fail "server received $(new_bytes) bytes, expected 20 (one per good.test handshake)"
+case_end
 
 # ------------------------------------------------ OpenSSL 3 never loaded ----
 
