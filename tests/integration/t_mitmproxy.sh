@@ -15,6 +15,10 @@
 #   enforce          curl through the proxy (reverse mode): exit 60, the server
 #                    gets zero application bytes, log fail/blocked with
 #                    mitmproxy's chain
+#   enforce-k        the same with curl -k (no verification at all)
+#   addup, addup-k   mitmproxy with add_upstream_certs_to_client_chain: the
+#                    GENUINE leaf and intermediate follow its own leaf in the
+#                    served chain; blocked with and without verification
 #   pin-mitm-ca      pinning mitmproxy's own CA key passes through it (control)
 #   report-config    mode = "report": exit 0, body received, log fail/allowed,
 #                    served_chain issued by mitmproxy
@@ -66,11 +70,13 @@ free_port() {
     "$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_mitm NAME MODE: mitmdump in MODE ("reverse:https://..." or
-# "regular"), listening on 127.0.0.1 on a free port.  Sets MITM_PORT.
-# A few tries, in case another process takes the port in between.
+# start_mitm NAME MODE [MITMDUMP ARGS]: mitmdump in MODE
+# ("reverse:https://..." or "regular"), listening on 127.0.0.1 on a free
+# port.  Sets MITM_PORT and MITM_PORT_<NAME>.  A few tries, in case another
+# process takes the port in between.
 start_mitm() {
     local name=$1 mode=$2 try i port pid log
+    shift 2
     for try in 1 2 3; do
         port=$(free_port) || return 1
         log=$T/mitm-$name.$try.log
@@ -80,7 +86,7 @@ start_mitm() {
             --set confdir="$MITM_CONFDIR" \
             --listen-host 127.0.0.1 --listen-port "$port" \
             --mode "$mode" --ssl-insecure \
-            --set termlog_verbosity=info --set flow_detail=1 \
+            --set termlog_verbosity=info --set flow_detail=1 "$@" \
             >"$log" 2>&1 </dev/null &
         pid=$!
         _MITM_PIDS="$_MITM_PIDS $pid"
@@ -108,6 +114,10 @@ start_mitm reverse "reverse:https://127.0.0.1:$SERVER_PORT" ||
     case_fail "mitmdump in reverse mode did not start"
 start_mitm regular regular ||
     case_fail "mitmdump in regular mode did not start"
+# The same reverse proxy that also appends the upstream's GENUINE
+# certificates to the chain it serves (CVE-2016-2402's attack, by a real tool).
+start_mitm addup "reverse:https://127.0.0.1:$SERVER_PORT" --set add_upstream_certs_to_client_chain=true ||
+    case_fail "mitmdump with add_upstream_certs_to_client_chain did not start"
 [ -s "$MITM_CA" ] || case_fail "no CA at $MITM_CA"
 if [ -s "$MITM_CA" ]; then
     openssl x509 -in "$MITM_CA" -noout -subject | grep -q mitmproxy ||
@@ -116,6 +126,7 @@ fi
 case_end || hard_error "mitmdump cannot run here"
 REV_PORT=$MITM_PORT_reverse
 REG_PORT=$MITM_PORT_regular
+ADDUP_PORT=$MITM_PORT_addup
 use_server upstream
 
 # Genuine pins of the test PKI for pinned.test (reverse mode, SNI) and for
@@ -132,15 +143,16 @@ BODY_RE='pinshim test server: ok'
 # curl, never through an environment proxy; -q: no ~/.curlrc.
 CURL_BASE=(curl -q -sS -v --max-time 20 --noproxy '*')
 
-# check_mitm_log HOST VERDICT ACTION MODE: a JSON log line for HOST with
-# that verdict, action and mode whose served chain is mitmproxy's (leaf
-# issued by mitmproxy, none of the genuine pins served), no matched pin, and
-# the genuine pins as known_pins.
+# check_mitm_log HOST VERDICT ACTION MODE [genuine-served]: a JSON log line
+# for HOST with that verdict, action and mode whose served chain is
+# mitmproxy's (leaf issued by mitmproxy, and none of the genuine pins served
+# -- or, with genuine-served, the genuine ones served after mitmproxy's
+# leaf), no matched pin, and the genuine pins as known_pins.
 check_mitm_log() {
     local msg
-    if ! msg=$("$PYTHON3" - "$LOG" "$1" "$2" "$3" "$4" "$PIN_LEAF" "$PIN_INT" <<'EOF' 2>&1
+    if ! msg=$("$PYTHON3" - "$LOG" "$1" "$2" "$3" "$4" "$PIN_LEAF" "$PIN_INT" "${5:-}" <<'EOF' 2>&1
 import json, sys
-log, host, verdict, action, mode, pin_leaf, pin_int = sys.argv[1:8]
+log, host, verdict, action, mode, pin_leaf, pin_int, genuine_served = sys.argv[1:9]
 try:
     lines = [json.loads(l) for l in open(log, encoding="utf-8") if l.strip()]
 except Exception as e:
@@ -173,7 +185,10 @@ for o in hits:
     if "mitmproxy" not in str(chain[0].get("issuer", "")):
         print("served leaf not issued by mitmproxy: %r" % chain[0]); sys.exit(1)
     served = {pin(c.get("pin")) for c in chain}
-    if served & {pin_leaf, pin_int}:
+    if genuine_served:
+        if not {pin_leaf, pin_int} <= served:
+            print("served_chain lacks the genuine certificates: %r" % chain); sys.exit(1)
+    elif served & {pin_leaf, pin_int}:
         print("served_chain holds a genuine pin: %r" % chain); sys.exit(1)
 EOF
     ); then
@@ -235,6 +250,52 @@ check_upstream_zero
 check_log fail blocked pinned.test 1
 check_mitm_log pinned.test fail blocked enforce
 check_log_fields
+case_end
+
+CONF=$CONF_ENFORCE
+case_begin "enforce-k: curl -k (no verification) through mitmproxy is blocked too, zero bytes"
+run_preloaded "${CURL_BASE[@]}" -k --resolve "pinned.test:$REV_PORT:127.0.0.1" \
+    "https://pinned.test:$REV_PORT/enforce-k-must-not-arrive"
+check_rc 60
+check_timeout
+check_out_lacks "$BODY_RE"
+check_upstream_zero
+check_log fail blocked pinned.test 1
+check_mitm_log pinned.test fail blocked enforce
+case_end
+
+# mitmproxy serving [its leaf, genuine leaf, genuine int]: the genuine
+# certificates are in the handshake but neither verified (trusting
+# mitmproxy's CA) nor issuers of the leaf (-k): blocked either way.
+CONF=$CONF_ENFORCE
+case_begin "addup: mitmproxy appends the genuine chain, client verifies: blocked"
+run_preloaded "${CURL_BASE[@]}" --cacert "$MITM_CA" --resolve "pinned.test:$ADDUP_PORT:127.0.0.1" \
+    "https://pinned.test:$ADDUP_PORT/addup-must-not-arrive"
+check_rc 60
+check_timeout
+check_out_lacks "$BODY_RE"
+check_upstream_zero
+check_log fail blocked pinned.test 1
+check_mitm_log pinned.test fail blocked enforce genuine-served
+case_end
+
+case_begin "addup-k: mitmproxy appends the genuine chain, curl -k: blocked"
+run_preloaded "${CURL_BASE[@]}" -k --resolve "pinned.test:$ADDUP_PORT:127.0.0.1" \
+    "https://pinned.test:$ADDUP_PORT/addup-k-must-not-arrive"
+check_rc 60
+check_timeout
+check_out_lacks "$BODY_RE"
+check_upstream_zero
+check_log fail blocked pinned.test 1
+check_mitm_log pinned.test fail blocked enforce genuine-served
+case_end
+
+case_begin "addup-works: without the preload curl gets the page through it (control)"
+run_plain "${CURL_BASE[@]}" --cacert "$MITM_CA" --resolve "pinned.test:$ADDUP_PORT:127.0.0.1" \
+    "https://pinned.test:$ADDUP_PORT/addup-works"
+check_rc 0
+check_out_has "$BODY_RE"
+check_received "GET /addup-works"
 case_end
 
 # A tester who pins the proxy's own CA key passes through it: the block
