@@ -12,6 +12,10 @@
 
 int policy_index(struct policy *p);   /* policy.c */
 
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
 #define MESSAGE_MAX 1024
 
 struct loader {
@@ -51,6 +55,8 @@ static struct policy *policy_new(const char *path)
     p->mode = MODE_ENFORCE;
     p->log_stderr = true;
     p->log_syslog = true;
+    p->warn_days = WARN_DAYS_DEFAULT;
+    p->state_path = LOCALSTATEDIR "/lib/pinshim/tofu.state";
     p->path = arena_strdup(p->arena, path ? path : "(none)");
     if (!p->path) {
         policy_free(p);
@@ -161,11 +167,29 @@ static int load_log(struct loader *l, const config_setting_t *root)
     return 0;
 }
 
+static int get_warn_days(struct loader *l, const config_setting_t *group, int *out)
+{
+    const config_setting_t *s = config_setting_get_member(group, "warn_days");
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_INT)
+        return fail(l, s, "warn_days must be a number of days");
+    int v = config_setting_get_int(s);
+    if (v < 0 || v > 3650)
+        return fail(l, s, "warn_days must be between 0 and 3650, not %d", v);
+    *out = v;
+    return 0;
+}
+
 static int load_pins(struct loader *l, const config_setting_t *group, struct host_entry *e)
 {
     const config_setting_t *pins = config_setting_get_member(group, "pins");
+    if (!pins && e->tofu != TOFU_NONE)
+        return 0; /* learned on first use */
+    if (pins && e->tofu != TOFU_NONE)
+        return fail(l, pins, "host \"%s\" has both tofu and pins: use one or the other", e->name);
     if (!pins)
-        return fail(l, group, "host \"%s\" has no pins", e->name);
+        return fail(l, group, "host \"%s\" has no pins (or tofu = \"leaf\" / \"chain\")", e->name);
     if (config_setting_type(pins) != CONFIG_TYPE_ARRAY && config_setting_type(pins) != CONFIG_TYPE_LIST)
         return fail(l, pins, "pins must be a list of strings: pins = [ \"sha256/...\" ];");
     int n = config_setting_length(pins);
@@ -210,6 +234,23 @@ static int load_entry(struct loader *l, const config_setting_t *group, struct ho
         return fail(l, at, "out of memory");
     e->match_key = kind == NAME_WILDCARD ? e->name + 2 : e->name;
     e->mode = MODE_INHERIT;
+    e->warn_days = -1;
+
+    const char *tofu = NULL;
+    if (get_string(l, group, "tofu", &tofu, &at))
+        return -1;
+    if (tofu) {
+        if (strcmp(tofu, "leaf") == 0)
+            e->tofu = TOFU_LEAF;
+        else if (strcmp(tofu, "chain") == 0)
+            e->tofu = TOFU_CHAIN;
+        else
+            return fail(l, at, "tofu must be \"leaf\" or \"chain\", not \"%s\"", tofu);
+        if (kind == NAME_WILDCARD)
+            return fail(l, at, "tofu needs one host: it cannot be used with the wildcard %s", e->name);
+    }
+    if (get_warn_days(l, group, &e->warn_days))
+        return -1;
 
     if (get_bool(l, group, "include_subdomains", &e->include_subdomains) || get_mode(l, group, &e->mode))
         return -1;
@@ -259,6 +300,30 @@ static int load_hosts(struct loader *l, const config_setting_t *root)
     return 0;
 }
 
+static int load_programs(struct loader *l, const config_setting_t *root)
+{
+    const config_setting_t *list = config_setting_get_member(root, "programs");
+    if (!list)
+        return 0;
+    if (config_setting_type(list) != CONFIG_TYPE_ARRAY && config_setting_type(list) != CONFIG_TYPE_LIST)
+        return fail(l, list, "programs must be a list of paths or globs: programs = [ \"/usr/bin/curl\" ];");
+    int n = config_setting_length(list);
+    if (n <= 0)
+        return fail(l, list, "programs is empty: remove it to cover every program");
+    l->p->programs = arena_alloc(l->p->arena, (size_t)n * sizeof *l->p->programs);
+    if (!l->p->programs)
+        return fail(l, list, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+        if (config_setting_type(s) != CONFIG_TYPE_STRING || config_setting_get_string(s)[0] != '/')
+            return fail(l, s, "each program must be an absolute path or glob, like \"/usr/bin/curl\"");
+        if (!(l->p->programs[i] = arena_strdup(l->p->arena, config_setting_get_string(s))))
+            return fail(l, s, "out of memory");
+    }
+    l->p->nprograms = (size_t)n;
+    return 0;
+}
+
 static int load_root(struct loader *l, const config_setting_t *root)
 {
     const char *unpinned = NULL;
@@ -275,7 +340,18 @@ static int load_root(struct loader *l, const config_setting_t *root)
         else
             return fail(l, at, "unpinned must be \"allow\" or \"block\", not \"%s\"", unpinned);
     }
-    if (load_log(l, root) || load_hosts(l, root))
+    if (get_warn_days(l, root, &l->p->warn_days))
+        return -1;
+    const char *state = NULL;
+    if (get_string(l, root, "state", &state, &at))
+        return -1;
+    if (state) {
+        if (state[0] != '/')
+            return fail(l, at, "state must be an absolute path");
+        if (!(l->p->state_path = arena_strdup(l->p->arena, state)))
+            return fail(l, at, "out of memory");
+    }
+    if (load_programs(l, root) || load_log(l, root) || load_hosts(l, root))
         return -1;
     return 0;
 }

@@ -56,9 +56,20 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
     free(known);
 }
 
+static bool judge_with(const struct policy *p, SSL *s, int io_fd);
+
 bool handshake_allowed(SSL *s, int io_fd)
 {
-    const struct policy *p = runtime_policy();
+    const struct policy *p = runtime_acquire();
+    if (!p)
+        return false; /* no memory for a policy: fail closed */
+    bool allowed = !runtime_covers_program(p) || judge_with(p, s, io_fd);
+    runtime_release(p);
+    return allowed;
+}
+
+static bool judge_with(const struct policy *p, SSL *s, int io_fd)
+{
     const struct host_entry *entry = NULL;
     struct peer who;
     struct judgement j;

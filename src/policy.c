@@ -6,6 +6,7 @@
 #include "arena.h"
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,21 @@ enum mode policy_effective_mode(const struct policy *p, const struct host_entry 
     if (e && e->mode != MODE_INHERIT)
         return e->mode;
     return p->mode;
+}
+
+bool policy_covers_program(const struct policy *p, const char *exe)
+{
+    if (p->nprograms == 0)
+        return true;
+    for (size_t i = 0; i < p->nprograms; i++)
+        if (exe && fnmatch(p->programs[i], exe, 0) == 0)
+            return true;
+    return false;
+}
+
+int policy_warn_days(const struct policy *p, const struct host_entry *e)
+{
+    return e && e->warn_days >= 0 ? e->warn_days : p->warn_days;
 }
 
 int host_normalize(const char *in, char *out)

@@ -13,6 +13,14 @@ enum mode { MODE_INHERIT = -1, MODE_ENFORCE = 0, MODE_REPORT = 1, MODE_OFF = 2 }
 
 enum name_kind { NAME_DNS, NAME_WILDCARD, NAME_IPV4, NAME_IPV6 };
 
+/* Trust on first use (DESIGN 10): learn the leaf's pin, or every pin of the
+ * verified chain, from the first verified full handshake. */
+enum tofu { TOFU_NONE = 0, TOFU_LEAF, TOFU_CHAIN };
+
+/* Default for warn_days: warn this many days before a pinned certificate or a
+ * pin set expires. */
+#define WARN_DAYS_DEFAULT 30
+
 /* Longest host name kept (RFC 1035: 253 characters). */
 #define HOST_MAX 256
 
@@ -26,6 +34,8 @@ struct host_entry {
     time_t expires_at;       /* 0: never; else the first second the entry is no longer enforced */
     const char *expires_text;
     int line;                /* line in the config file, for messages */
+    enum tofu tofu;          /* TOFU_NONE: the pins below are the pins */
+    int warn_days;           /* -1: the policy's warn_days */
     size_t npins;
     const struct pin *pins;
     uint32_t next_same_key;  /* chain of entries with the same match_key; UINT32_MAX ends it */
@@ -39,6 +49,10 @@ struct policy {
     bool log_all_verdicts;   /* verdicts = "all" */
     const char *json_path;   /* NULL: no JSON log */
     const char *path;        /* the file this policy came from */
+    const char *state_path;  /* TOFU records (state = "..."), or the default */
+    int warn_days;
+    size_t nprograms;        /* programs = [ globs ]: 0 means every program */
+    const char **programs;
 
     /* Non-NULL: the config is missing or invalid; every TLS client handshake
      * fails closed with this text ("FILE:LINE: what is wrong"). */
@@ -54,6 +68,7 @@ struct policy {
     size_t name_mask, wild_mask;
 
     struct arena *arena;     /* every string and pin of this policy */
+    void *owner;             /* the library's snapshot holding this policy */
 };
 
 /* Read and validate a config file.  Never returns NULL except on memory
@@ -78,6 +93,13 @@ int host_normalize(const char *in, char *out);
 
 enum mode mode_from_text(const char *text); /* MODE_INHERIT when unknown */
 const char *mode_text(enum mode m);
+
+/* Is the shim active in the program whose executable is `exe` (its real
+ * path)?  Always when the policy has no `programs` list. */
+bool policy_covers_program(const struct policy *p, const char *exe);
+
+/* warn_days in force for an entry. */
+int policy_warn_days(const struct policy *p, const struct host_entry *e);
 
 /* The mode in force for an entry (or for unpinned hosts when e is NULL). */
 enum mode policy_effective_mode(const struct policy *p, const struct host_entry *e);

@@ -1,18 +1,25 @@
 #include "config.h"
 #include "runtime.h"
+#include "log.h"
 #include "memo.h"
 #include "ossl.h"
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
+
+/* How often the config file's identity is looked at. */
+#define CHECK_INTERVAL_NS 1000000000LL
 
 static char config_path[PATH_MAX];
 static char mode_override[16];
@@ -20,47 +27,226 @@ static char mode_override[16];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool bound;
 static int ssl_index = -1;
-static struct policy *policy;
+static char exe_path[PATH_MAX];
 
-/* Taken at load time because some programs clear the environment before their
- * first handshake (nginx workers keep only TZ); a copy of two strings is all
- * the work done here.  secure_getenv: ignored under setuid/setgid. */
+/* What identifies a version of the config file: an edit in place changes the
+ * size or times, a replacement by rename the inode. */
+struct file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+};
+
+struct snapshot {
+    atomic_long refs;          /* one for being current, one per handshake using it */
+    struct policy *policy;
+    bool covers_program;
+};
+
+/* `current` changes only under `current_lock`, which is held just long enough
+ * to take a reference: never while judging, parsing or logging. */
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *current;
+
+static atomic_llong next_check_ns;
+static atomic_flag reloading = ATOMIC_FLAG_INIT;
+static struct file_id loaded_id;    /* the file behind `current` (or the last one tried) */
+
+/* Taken at load time because some programs clear the environment or change
+ * directory before their first handshake (nginx workers keep only TZ).
+ * secure_getenv: ignored under setuid/setgid. */
 __attribute__((constructor)) static void capture_environment(void)
 {
     const char *path = secure_getenv("PINSHIM_CONFIG");
     const char *mode = secure_getenv("PINSHIM_MODE");
+    size_t used = 0;
     if (!path || !*path)
         path = SYSCONFDIR "/pinshim.conf";
-    if (strlen(path) < sizeof config_path)
-        memcpy(config_path, path, strlen(path) + 1);
+    if (path[0] != '/' && getcwd(config_path, sizeof config_path - 1)) {
+        used = strlen(config_path);
+        config_path[used++] = '/';
+    }
+    if (used + strlen(path) < sizeof config_path)
+        memcpy(config_path + used, path, strlen(path) + 1);
     else
         config_path[0] = '\0'; /* policy_load reports "no config file" */
     if (mode && strlen(mode) < sizeof mode_override)
         memcpy(mode_override, mode, strlen(mode) + 1);
 }
 
-static void after_fork_in_child(void)
+static long long monotonic_ns(void)
 {
-    memo_after_fork();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-static void load_policy(void)
+static struct file_id identify(const char *path)
+{
+    struct file_id id = { 0 };
+    struct stat st;
+    if (path[0] && stat(path, &st) == 0) {
+        id.exists = true;
+        id.dev = st.st_dev;
+        id.ino = st.st_ino;
+        id.size = st.st_size;
+        id.mtime = st.st_mtim;
+        id.ctime = st.st_ctim;
+    }
+    return id;
+}
+
+static bool same_file(const struct file_id *a, const struct file_id *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static struct policy *load_policy(void)
 {
     char message[1200];
-    policy = policy_load(config_path[0] ? config_path : NULL);
-    if (!policy)
-        return;
-    if (mode_override[0]) {
-        enum mode m = mode_from_text(mode_override);
-        if (m != MODE_INHERIT) {
-            policy->mode = m;
-        } else if (!policy->error) {
-            snprintf(message, sizeof message, "PINSHIM_MODE must be enforce, report or off, not \"%s\"",
-                     mode_override);
-            policy_free(policy);
-            policy = policy_failed(config_path, message);
-        }
+    struct policy *p = policy_load(config_path[0] ? config_path : NULL);
+    if (!p || !mode_override[0])
+        return p;
+    enum mode m = mode_from_text(mode_override);
+    if (m != MODE_INHERIT) {
+        p->mode = m;
+    } else if (!p->error) {
+        snprintf(message, sizeof message, "PINSHIM_MODE must be enforce, report or off, not \"%s\"",
+                 mode_override);
+        policy_free(p);
+        p = policy_failed(config_path, message);
     }
+    return p;
+}
+
+static struct snapshot *snapshot_new(struct policy *p)
+{
+    struct snapshot *s = malloc(sizeof *s);
+    if (!s) {
+        policy_free(p);
+        return NULL;
+    }
+    atomic_init(&s->refs, 1);
+    s->policy = p;
+    p->owner = s;
+    s->covers_program = policy_covers_program(p, exe_path[0] ? exe_path : NULL);
+    return s;
+}
+
+static void snapshot_put(struct snapshot *s)
+{
+    if (s && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
+        policy_free(s->policy);
+        free(s);
+    }
+}
+
+static void publish(struct snapshot *s)
+{
+    pthread_mutex_lock(&current_lock);
+    struct snapshot *old = current;
+    current = s;
+    pthread_mutex_unlock(&current_lock);
+    snapshot_put(old);
+}
+
+static void complain(const struct policy *p, const char *what)
+{
+    char line[PATH_MAX + 1500];
+    struct log_targets where = { true, true, NULL };
+    if (p && !p->error) {
+        where.to_stderr = p->log_stderr;
+        where.to_syslog = p->log_syslog;
+    }
+    snprintf(line, sizeof line, "pinshim: %s\n", what);
+    log_message(&where, line);
+}
+
+/* Called by at most one thread at a time (the `reloading` flag). */
+static void reload_if_changed(void)
+{
+    struct file_id id = identify(config_path);
+    char what[PATH_MAX + 1400];
+
+    if (same_file(&id, &loaded_id))
+        return;
+    loaded_id = id;
+    /* `current` cannot change under us: only this function replaces it. */
+    const struct policy *good = current && !current->policy->error ? current->policy : NULL;
+    if (!id.exists && good) {
+        snprintf(what, sizeof what, "%s: the config file is gone; keeping the last good policy", config_path);
+        complain(good, what);
+        return;
+    }
+    struct policy *p = load_policy();
+    if (!p)
+        return;
+    if (p->error && good) {
+        snprintf(what, sizeof what, "%s; keeping the last good policy", p->error);
+        complain(good, what);
+        policy_free(p);
+        return;
+    }
+    struct snapshot *s = snapshot_new(p);
+    if (s)
+        publish(s);
+}
+
+static void maybe_reload(void)
+{
+    long long now = monotonic_ns();
+    if (now < atomic_load_explicit(&next_check_ns, memory_order_relaxed))
+        return;
+    if (atomic_flag_test_and_set_explicit(&reloading, memory_order_acquire))
+        return; /* another thread is looking */
+    atomic_store_explicit(&next_check_ns, now + CHECK_INTERVAL_NS, memory_order_relaxed);
+    reload_if_changed();
+    atomic_flag_clear_explicit(&reloading, memory_order_release);
+}
+
+const struct policy *runtime_acquire(void)
+{
+    struct snapshot *s;
+    maybe_reload();
+    pthread_mutex_lock(&current_lock);
+    s = current;
+    if (s)
+        atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&current_lock);
+    return s ? s->policy : NULL;
+}
+
+void runtime_release(const struct policy *p)
+{
+    if (p)
+        snapshot_put((struct snapshot *)p->owner);
+}
+
+bool runtime_covers_program(const struct policy *p)
+{
+    return ((const struct snapshot *)p->owner)->covers_program;
+}
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&current_lock);
+}
+
+static void after_fork_in_parent(void)
+{
+    pthread_mutex_unlock(&current_lock);
+}
+
+static void after_fork_in_child(void)
+{
+    pthread_mutex_unlock(&current_lock);
+    /* A thread that was reloading is gone in the child. */
+    atomic_flag_clear(&reloading);
+    memo_after_fork();
 }
 
 static void initialise(void)
@@ -68,20 +254,27 @@ static void initialise(void)
     char why[256];
     if (ossl_bind_runtime((const void *)&initialise, why, sizeof why) != 0) {
         char line[400];
-        int n = snprintf(line, sizeof line, "pinshim: cannot start: %s\n", why);
-        if (n > 0)
-            (void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        snprintf(line, sizeof line, "pinshim: cannot start: %s\n", why);
+        struct log_targets where = { true, false, NULL };
+        log_message(&where, line);
         return;
     }
     /* SSL_get_ex_new_index is a macro over this (DESIGN 9). */
     ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, NULL);
-    load_policy();
-    if (!policy) {
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = '\0';
+
+    loaded_id = identify(config_path);
+    struct policy *p = load_policy();
+    struct snapshot *s = p ? snapshot_new(p) : NULL;
+    if (!s) {
         static const char oom[] = "pinshim: out of memory loading the config\n";
         (void)!write(STDERR_FILENO, oom, sizeof oom - 1);
         return;
     }
-    pthread_atfork(NULL, NULL, after_fork_in_child);
+    current = s;
+    atomic_store(&next_check_ns, monotonic_ns() + CHECK_INTERVAL_NS);
+    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     bound = ssl_index >= 0;
 }
 
@@ -89,11 +282,6 @@ bool runtime_ready(void)
 {
     pthread_once(&once, initialise);
     return bound;
-}
-
-const struct policy *runtime_policy(void)
-{
-    return policy;
 }
 
 int runtime_ssl_index(void)
