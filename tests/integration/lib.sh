@@ -329,7 +329,9 @@ EOF
 
 # ----------------------------------------------------------------- server ---
 
-# start_server [-n NAME] [-t 1.2|1.3|any] [-6] [-g] [-i IDLE] CHAIN KEY
+# start_server [-n NAME] [-t 1.2|1.3|any] [-6] [-g] [-i IDLE] [-p] CHAIN KEY
+#   -g: greet first (for clients whose first call is SSL_read)
+#   -p: run the server itself with the library preloaded and $CONF
 #   Starts tls_server.py in the background (lifetime bounded, killed at exit),
 #   waits for its port file (bounded).  Sets SERVER_NAME SERVER_PORT
 #   SERVER_ADDR SERVER_CONNS SERVER_REC SERVER_PID; `use_server NAME` brings
@@ -337,8 +339,10 @@ EOF
 _NSERVERS=0
 start_server() {
     local name="" tls=any bind=127.0.0.1 greet="" idle=5 OPTIND=1 opt
-    while getopts n:t:6gi: opt; do
+    local -a pre=()
+    while getopts n:t:6gi:p opt; do
         case $opt in
+        p) pre=(env LD_PRELOAD="$PINSHIM_LIB" PINSHIM_CONFIG="$CONF") ;;
         n) name=$OPTARG ;;
         t) tls=$OPTARG ;;
         6) bind=::1 ;;
@@ -353,7 +357,7 @@ start_server() {
     [ -n "$name" ] || name=srv$_NSERVERS
     local d=$T/server-$name
     mkdir -p "$d"
-    "$PYTHON3" "$SERVER_PY" --cert "$chain" --key "$key" --tls "$tls" --bind "$bind" \
+    "${pre[@]}" "$PYTHON3" "$SERVER_PY" --cert "$chain" --key "$key" --tls "$tls" --bind "$bind" \
         --port-file "$d/port" --record "$d/record" --conns "$d/conns" \
         --lifetime "${SERVER_LIFETIME:-150}" --idle "$idle" $greet \
         >"$d/stdout" 2>"$d/stderr" </dev/null &
