@@ -1,0 +1,250 @@
+/* pinshim probe HOST[:PORT]: connect, show the served chain with its pins,
+ * whether it verified, a ready config entry, and (with a config) the verdict
+ * the library would give. */
+#include "config.h"
+#include "cli.h"
+#include "tlsprobe.h"
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_CONNECT_TO 64
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinshim probe [OPTION]... HOST[:PORT]\n"
+            "\n"
+            "Connect to HOST (port 443 unless given; IPv6 as [::1]:443), show the chain\n"
+            "the server sends with the pin of every certificate, whether it verifies, and\n"
+            "a config entry ready to paste.  With a config (-c, or $PINSHIM_CONFIG, or\n"
+            "%s/pinshim.conf when it exists) also the verdict the library would\n"
+            "give, by exactly the library's rule.\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config=CONF        judge against this config\n"
+            "      --servername=NAME    send NAME as SNI, check and judge NAME (default: HOST;\n"
+            "                           no SNI for an IP address)\n"
+            "      --cafile=FILE        verify against the CA certificates in FILE instead of\n"
+            "                           the system trust store\n"
+            "      --connect-to=HOST:PORT:ADDR:PORT\n"
+            "                           like curl: when HOST:PORT is asked for, connect to\n"
+            "                           ADDR:PORT instead (the name, SNI and the port judged\n"
+            "                           stay HOST:PORT); may be repeated; empty fields match\n"
+            "                           any host/port or keep the one asked for\n"
+            "      --timeout=SECONDS    bound for connect + handshake (default %d)\n"
+            "  -h, --help               show this help\n"
+            "\n"
+            "A failed verification does not stop the probe; it is reported with its reason.\n"
+            "\n"
+            "Exit status: 0 done (verdict pass, expired or unpinned, or no config), 1 the\n"
+            "verdict is fail, 64 usage, 66 the CA file cannot be read, 69 the host is\n"
+            "unreachable or the handshake failed, 78 the config is missing or invalid.\n",
+            SYSCONFDIR, PROBE_TIMEOUT_MS / 1000);
+}
+
+/* Text for a config comment: one line, printable. */
+static void comment_text(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *in && n + 1 < cap; in++)
+        out[n++] = ((unsigned char)*in < 0x20 || *in == 0x7f) ? '?' : *in;
+    out[n] = '\0';
+}
+
+static void print_cert(int index, const struct probe_cert *c)
+{
+    printf("  [%d] %s%s\n", index, cert_role_text(c->role),
+           index > 0 && c->role != ROLE_ROOT && !c->linked && c->info.subject[0]
+               ? " (did not sign the certificate before it: counts only when the chain verifies)"
+               : "");
+    printf("      subject   %s\n", c->info.subject);
+    printf("      issuer    %s\n", c->info.issuer);
+    printf("      pin       %s\n", c->info.pin[0] ? c->info.pin : "(unreadable key)");
+    printf("      notAfter  %s\n", c->info.not_after[0] ? c->info.not_after : "(unreadable)");
+}
+
+static void print_entry(const struct probe_result *r, int port)
+{
+    const struct probe_cert *pick[CHAIN_MAX];
+    int n = 0;
+    char text[600];
+
+    for (int i = 0; i < r->nserved; i++) {
+        const struct probe_cert *c = &r->served[i];
+        if (!c->info.pin[0])
+            continue;
+        if (i == 0 || (c->linked && c->role == ROLE_INTERMEDIATE))
+            pick[n++] = c;
+    }
+    printf("\nsuggested config entry (pinshim.conf, libconfig syntax):\n");
+    printf("hosts = (\n");
+    printf("  { name = \"%s\";\n", r->judged_host);
+    printf("    pins = [\n");
+    for (int i = 0; i < n; i++) {
+        comment_text(pick[i]->info.subject, text, sizeof text);
+        printf("      \"%s\"%s  # %s: %s\n", pick[i]->info.pin, i + 1 < n ? "," : " ",
+               cert_role_text(pick[i]->role), text);
+    }
+    printf("    ];\n");
+    printf("    # Add a backup pin: the key of a spare certificate kept offline\n"
+           "    # (pinshim pin spare.pem), so a key change does not lock clients out.\n");
+    if (port != 443)
+        printf("    # port = %d;   # only this port (also the port `pinshim audit` probes)\n", port);
+    printf("    # expires = \"YYYY-MM-DD\";   # optional: stop enforcing after this day\n");
+    printf("  }\n);\n");
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "servername", required_argument, NULL, 'S' },
+        { "cafile", required_argument, NULL, 'A' },
+        { "connect-to", required_argument, NULL, 'T' },
+        { "timeout", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct connect_to rules[MAX_CONNECT_TO];
+    struct probe_config cfg = { .timeout_ms = PROBE_TIMEOUT_MS, .connect_to = rules };
+    const char *conf = NULL, *servername = NULL, *cafile = NULL, *conf_path = NULL;
+    char host[HOST_MAX], sn[HOST_MAX], why[400];
+    struct policy *policy = NULL;
+    struct probe_result *r = NULL;
+    int opt, port, rc;
+
+    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': conf = optarg; break;
+        case 'S': servername = optarg; break;
+        case 'A': cafile = optarg; break;
+        case 'T':
+            if (cfg.nconnect_to == MAX_CONNECT_TO) {
+                cli_error("probe: at most %d --connect-to", MAX_CONNECT_TO);
+                return EX_USAGE;
+            }
+            if (connect_to_parse(optarg, &rules[cfg.nconnect_to], why, sizeof why) != 0) {
+                cli_error("probe: %s", why);
+                return EX_USAGE;
+            }
+            cfg.nconnect_to++;
+            break;
+        case 't':
+            if ((cfg.timeout_ms = timeout_parse(optarg)) < 0) {
+                cli_error("probe: --timeout \"%s\": expected seconds, more than 0 and at most 3600", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case 'h': return cli_usage(&cmd_probe, EX_OK);
+        default:
+            cli_error("probe: try 'pinshim probe --help'");
+            return EX_USAGE;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_error("probe: %s (try 'pinshim probe --help')",
+                  optind == argc ? "which host? expected HOST[:PORT]" : "only one HOST[:PORT]");
+        return EX_USAGE;
+    }
+    if (hostport_parse(argv[optind], 443, host, &port, why, sizeof why) < 0) {
+        cli_error("probe: %s", why);
+        return EX_USAGE;
+    }
+    if (servername) {
+        int k = host_normalize(servername, sn);
+        if (k < 0 || k == NAME_WILDCARD) {
+            cli_error("probe: --servername \"%s\" is no valid host name", servername);
+            return EX_USAGE;
+        }
+    }
+
+    /* The config, as the library would find it; the default file only when
+     * it exists (a probe needs no config). */
+    if (conf || (getenv("PINSHIM_CONFIG") && *getenv("PINSHIM_CONFIG")))
+        conf_path = cli_config_path(conf);
+    else if (access(cli_config_path(NULL), F_OK) == 0)
+        conf_path = cli_config_path(NULL);
+    if (conf_path) {
+        if (!(policy = policy_load(conf_path))) {
+            cli_error("probe: out of memory");
+            return EX_OSERR;
+        }
+        if (policy->error) {
+            cli_error("%s", policy->error);
+            policy_free(policy);
+            return EX_CONFIG;
+        }
+        cfg.policy = policy;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    if (!(cfg.ctx = probe_ctx_new(cafile, why, sizeof why))) {
+        cli_error("probe: %s", why);
+        policy_free(policy);
+        return EX_NOINPUT;
+    }
+    if (!(r = malloc(sizeof *r))) {
+        cli_error("probe: out of memory");
+        rc = EX_OSERR;
+        goto out;
+    }
+
+    struct probe_target t = { .host = host, .port = port, .servername = servername ? sn : NULL };
+    const char *v6l = strchr(host, ':') ? "[" : "", *v6r = strchr(host, ':') ? "]" : "";
+    if (probe_run(&cfg, &t, r) != 0) {
+        cli_error("probe %s%s%s:%d: %s", v6l, host, v6r, port, r->error);
+        rc = EX_UNAVAILABLE;
+        goto out;
+    }
+
+    printf("probe %s%s%s:%d: connected to %s, %s, %s%s\n", v6l, host, v6r, port, r->connected_to, r->version,
+           r->sni[0] ? "SNI " : "no SNI (IP address)", r->sni);
+    printf("\nserved chain (%d certificate%s, leaf first):\n", r->nserved, r->nserved == 1 ? "" : "s");
+    for (int i = 0; i < r->nserved; i++)
+        print_cert(i, &r->served[i]);
+    if (r->nextra > 0) {
+        printf("added by verification (%s):\n", cafile ? cafile : "system trust store");
+        for (int i = 0; i < r->nextra; i++)
+            print_cert(r->nserved + i, &r->extra[i]);
+    }
+
+    if (r->verified)
+        printf("\nverified: yes, against %s, name %s\n", cafile ? cafile : "the system trust store", r->judged_host);
+    else
+        printf("\nverified: no: %s (error %ld; against %s, name %s)\n", r->verify_error, r->verify_result,
+               cafile ? cafile : "the system trust store", r->judged_host);
+
+    rc = EX_OK;
+    if (r->judged) {
+        const struct judgement *j = &r->judgement;
+        const struct host_entry *e = j->entry;
+        enum mode m = policy_effective_mode(policy, e);
+        bool blocked = m == MODE_ENFORCE && (j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR ||
+                                             (j->verdict == VERDICT_UNPINNED && policy->unpinned_block));
+        printf("\nverdict: %s: %s\n", verdict_text(j->verdict), j->reason);
+        printf("  config   %s", conf_path);
+        if (e)
+            printf(", entry \"%s\" at line %d", e->name, e->line);
+        printf("\n  host     %s port %d\n", r->judged_host, r->judged_port);
+        if (r->matched_pin[0])
+            printf("  matched  %s\n", r->matched_pin);
+        printf("  action   %s (mode %s)\n", blocked ? "blocked" : "allowed", mode_text(m));
+        if (j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR)
+            rc = 1;
+    }
+    print_entry(r, port);
+    if (fflush(stdout) != 0) {
+        cli_error("probe: cannot write the output");
+        rc = EX_IOERR;
+    }
+out:
+    free(r);
+    SSL_CTX_free(cfg.ctx);
+    policy_free(policy);
+    return rc;
+}
+
+const struct command cmd_probe = { "probe", "show a server's chain, its pins, and the verdict for it", usage, run };
