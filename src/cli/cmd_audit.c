@@ -1,0 +1,330 @@
+/* pinshim audit: probe every exact-name entry of the config (a few at a time)
+ * and show, per host, the verdict the library would give today and how long
+ * the leaf and the pin set have left. */
+#include "config.h"
+#include "cli.h"
+#include "tlsprobe.h"
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_CONNECT_TO 64
+#define MAX_JOBS 256
+#define DEFAULT_JOBS 4
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinshim audit [OPTION]... [CONF]\n"
+            "\n"
+            "Probe every exact-name and IP-literal entry of the config (wildcards cannot be\n"
+            "probed) on the entry's port, else 443, and judge what the server sends by\n"
+            "exactly the library's rule.  Prints one row per entry: host, port, verdict\n"
+            "(pass, fail, expired, unreachable), the pin that matched, days until the leaf\n"
+            "certificate expires, days until the entry's pin set expires (- for never).\n"
+            "\n"
+            "The config is CONF or -c CONF, else $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config=CONF        the config to audit\n"
+            "  -j, --jobs=N             probe at most N hosts at once (default %d)\n"
+            "      --timeout=SECONDS    bound per host for connect + handshake (default %d)\n"
+            "      --cafile=FILE        verify against the CA certificates in FILE instead of\n"
+            "                           the system trust store\n"
+            "      --connect-to=HOST:PORT:ADDR:PORT\n"
+            "                           like curl: probe ADDR:PORT for HOST:PORT (name, SNI\n"
+            "                           and port judged stay HOST:PORT); may be repeated\n"
+            "  -h, --help               show this help\n"
+            "\n"
+            "Exit status: 0 every host passed (expired pin sets pass, with a note), 1 a pin\n"
+            "check failed, 69 a host was unreachable and none failed, 64 usage, 66 the CA\n"
+            "file cannot be read, 78 the config is missing or invalid.\n",
+            SYSCONFDIR, DEFAULT_JOBS, PROBE_TIMEOUT_MS / 1000);
+}
+
+struct row {
+    const struct host_entry *entry;
+    int port;
+    bool reachable;
+    enum verdict verdict;
+    const struct host_entry *governing;   /* what policy_lookup chose */
+    char matched[PIN_TEXT_MAX];
+    bool leaf_known;
+    long leaf_days;
+    bool verified;
+    char note[400];
+};
+
+struct audit {
+    const struct probe_config *cfg;
+    struct row *rows;
+    size_t nrows;
+    atomic_size_t next;
+    pthread_mutex_t lock;      /* progress line */
+    size_t done;
+    bool progress;
+};
+
+static void probe_row(const struct probe_config *cfg, struct row *row, struct probe_result *r)
+{
+    struct probe_target t = { .host = row->entry->name, .port = row->port };
+    if (probe_run(cfg, &t, r) != 0) {
+        snprintf(row->note, sizeof row->note, "%s", r->error);
+        return;
+    }
+    row->reachable = true;
+    row->verdict = r->judgement.verdict;
+    row->governing = r->judgement.entry;
+    snprintf(row->matched, sizeof row->matched, "%s", r->matched_pin);
+    row->leaf_known = r->leaf_expiry_known;
+    if (r->leaf_expiry_known)
+        row->leaf_days = days_until(r->leaf_not_after, time(NULL));
+    row->verified = r->verified;
+    if (row->verdict != VERDICT_PASS)
+        snprintf(row->note, sizeof row->note, "%s", r->judgement.reason);
+    else if (!r->verified)
+        snprintf(row->note, sizeof row->note, "the chain did not verify: %s", r->verify_error);
+}
+
+static void *worker(void *arg)
+{
+    struct audit *a = arg;
+    struct probe_result *r = malloc(sizeof *r);
+    for (;;) {
+        size_t i = atomic_fetch_add(&a->next, 1);
+        if (i >= a->nrows)
+            break;
+        if (r)
+            probe_row(a->cfg, &a->rows[i], r);
+        else
+            snprintf(a->rows[i].note, sizeof a->rows[i].note, "out of memory");
+        if (a->progress) {
+            pthread_mutex_lock(&a->lock);
+            a->done++;
+            fprintf(stderr, "\rpinshim audit: %zu/%zu hosts probed", a->done, a->nrows);
+            pthread_mutex_unlock(&a->lock);
+        }
+    }
+    free(r);
+    return NULL;
+}
+
+static void run_all(struct audit *a, int jobs)
+{
+    pthread_t tid[MAX_JOBS];
+    int n = 0;
+    if ((size_t)jobs > a->nrows)
+        jobs = (int)a->nrows;
+    for (; n < jobs; n++)
+        if (pthread_create(&tid[n], NULL, worker, a) != 0)
+            break;
+    if (n == 0)
+        worker(a);            /* no thread at all: probe one by one here */
+    for (int i = 0; i < n; i++)
+        pthread_join(tid[i], NULL);
+    if (a->progress)
+        fprintf(stderr, "\r\033[K");
+}
+
+static const char *row_verdict(const struct row *r)
+{
+    return r->reachable ? verdict_text(r->verdict) : "unreachable";
+}
+
+static int print_table(const struct audit *a, time_t now)
+{
+    int wh = 4, wv = 7, wp = 11;
+    int nfail = 0, nunreach = 0, nexpired = 0;
+
+    for (size_t i = 0; i < a->nrows; i++) {
+        const struct row *r = &a->rows[i];
+        int l = (int)strlen(r->entry->name);
+        wh = l > wh ? l : wh;
+        l = (int)strlen(row_verdict(r));
+        wv = l > wv ? l : wv;
+        l = (int)strlen(r->matched);
+        wp = l > wp ? l : wp;
+    }
+    printf("%-*s  %5s  %-*s  %-*s  %9s  %9s\n", wh, "HOST", "PORT", wv, "VERDICT", wp, "MATCHED PIN", "LEAF DAYS",
+           "PINS DAYS");
+    for (size_t i = 0; i < a->nrows; i++) {
+        const struct row *r = &a->rows[i];
+        char leaf[24] = "-", pins[24] = "-";
+        if (r->leaf_known)
+            snprintf(leaf, sizeof leaf, "%ld", r->leaf_days);
+        if (r->entry->expires_at)
+            snprintf(pins, sizeof pins, "%ld", days_until(r->entry->expires_at, now));
+        printf("%-*s  %5d  %-*s  %-*s  %9s  %9s\n", wh, r->entry->name, r->port, wv, row_verdict(r), wp,
+               r->matched[0] ? r->matched : "-", leaf, pins);
+        if (!r->reachable)
+            nunreach++;
+        else if (r->verdict == VERDICT_EXPIRED)
+            nexpired++;
+        else if (r->verdict != VERDICT_PASS)
+            nfail++;
+    }
+
+    bool header = false;
+    for (size_t i = 0; i < a->nrows; i++) {
+        const struct row *r = &a->rows[i];
+        const char *v6 = strchr(r->entry->name, ':') ? "[" : "", *v6r = *v6 ? "]" : "";
+        if (!r->note[0] && (!r->governing || r->governing == r->entry))
+            continue;
+        if (!header)
+            printf("\nnotes:\n");
+        header = true;
+        printf("  %s%s%s:%d (line %d): %s: %s\n", v6, r->entry->name, v6r, r->port, r->entry->line,
+               row_verdict(r), r->note[0] ? r->note : "ok");
+        if (r->governing && r->governing != r->entry)
+            printf("  %s%s%s:%d (line %d): clients are judged by the entry at line %d instead\n", v6,
+                   r->entry->name, v6r, r->port, r->entry->line, r->governing->line);
+    }
+    printf("\n%zu host%s: %zu passed, %d failed, %d expired (not enforced), %d unreachable\n", a->nrows,
+           a->nrows == 1 ? "" : "s", a->nrows - (size_t)(nfail + nunreach + nexpired), nfail, nexpired,
+           nunreach);
+    if (nexpired)
+        printf("expired pin sets are allowed but logged loudly: renew their pins and expiry dates\n");
+    if (nfail)
+        return 1;
+    if (nunreach)
+        return EX_UNAVAILABLE;
+    return EX_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "jobs", required_argument, NULL, 'j' },
+        { "timeout", required_argument, NULL, 't' },
+        { "cafile", required_argument, NULL, 'A' },
+        { "connect-to", required_argument, NULL, 'T' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct connect_to *rules = NULL;
+    struct probe_config cfg = { .timeout_ms = PROBE_TIMEOUT_MS };
+    struct audit a = { .cfg = &cfg };
+    const char *conf = NULL, *cafile = NULL, *path;
+    char why[400], *end;
+    struct policy *policy;
+    int opt, jobs = DEFAULT_JOBS, rc = EX_USAGE;
+    long v;
+
+    while ((opt = getopt_long(argc, argv, "c:j:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': conf = optarg; break;
+        case 'A': cafile = optarg; break;
+        case 'j':
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > MAX_JOBS) {
+                cli_error("audit: --jobs \"%s\": expected a number from 1 to %d", optarg, MAX_JOBS);
+                goto usage_out;
+            }
+            jobs = (int)v;
+            break;
+        case 't':
+            if ((cfg.timeout_ms = timeout_parse(optarg)) < 0) {
+                cli_error("audit: --timeout \"%s\": expected seconds, more than 0 and at most 3600", optarg);
+                goto usage_out;
+            }
+            break;
+        case 'T':
+            if (!rules && !(rules = calloc(MAX_CONNECT_TO, sizeof *rules))) {
+                cli_error("audit: out of memory");
+                return EX_OSERR;
+            }
+            if (cfg.nconnect_to == MAX_CONNECT_TO) {
+                cli_error("audit: at most %d --connect-to", MAX_CONNECT_TO);
+                goto usage_out;
+            }
+            if (connect_to_parse(optarg, &rules[cfg.nconnect_to], why, sizeof why) != 0) {
+                cli_error("audit: %s", why);
+                goto usage_out;
+            }
+            cfg.nconnect_to++;
+            break;
+        case 'h':
+            free(rules);
+            return cli_usage(&cmd_audit, EX_OK);
+        default:
+            cli_error("audit: try 'pinshim audit --help'");
+            goto usage_out;
+        }
+    }
+    cfg.connect_to = rules;
+    if (optind < argc) {
+        if (conf || optind + 1 < argc) {
+            cli_error("audit: one config only (try 'pinshim audit --help')");
+            goto usage_out;
+        }
+        conf = argv[optind];
+    }
+
+    path = cli_config_path(conf);
+    if (!(policy = policy_load(path))) {
+        cli_error("audit: out of memory");
+        free(rules);
+        return EX_OSERR;
+    }
+    if (policy->error) {
+        cli_error("%s", policy->error);
+        rc = EX_CONFIG;
+        goto out;
+    }
+    cfg.policy = policy;
+
+    if (!(a.rows = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.rows))) {
+        cli_error("audit: out of memory");
+        rc = EX_OSERR;
+        goto out;
+    }
+    for (size_t i = 0; i < policy->nentries; i++) {
+        const struct host_entry *e = &policy->entries[i];
+        if (e->kind == NAME_WILDCARD)
+            continue;
+        a.rows[a.nrows].entry = e;
+        a.rows[a.nrows].port = e->port ? e->port : 443;
+        a.nrows++;
+    }
+    if (a.nrows == 0) {
+        cli_warning("audit: %s has no entry with an exact name or IP address to probe", path);
+        rc = EX_OK;
+        goto out;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    if (!(cfg.ctx = probe_ctx_new(cafile, why, sizeof why))) {
+        cli_error("audit: %s", why);
+        rc = EX_NOINPUT;
+        goto out;
+    }
+    atomic_init(&a.next, 0);
+    pthread_mutex_init(&a.lock, NULL);
+    a.progress = isatty(STDERR_FILENO) == 1;
+    run_all(&a, jobs);
+    pthread_mutex_destroy(&a.lock);
+
+    rc = print_table(&a, time(NULL));
+    if (fflush(stdout) != 0) {
+        cli_error("audit: cannot write the output");
+        rc = EX_IOERR;
+    }
+out:
+    SSL_CTX_free(cfg.ctx);
+    free(a.rows);
+    policy_free(policy);
+    free(rules);
+    return rc;
+usage_out:
+    free(rules);
+    return EX_USAGE;
+}
+
+const struct command cmd_audit = { "audit", "probe every pinned host of a config and judge it", usage, run };
