@@ -8,6 +8,9 @@
 #include "peer.h"
 #include "report.h"
 #include "runtime.h"
+#include "tofu.h"
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,7 @@
 
 static void log_verdict(const struct policy *p, const struct host_entry *entry, const struct peer *who,
                         enum mode mode, const struct judgement *j, bool blocked, X509 *const *served,
-                        int nserved)
+                        int nserved, const char *warning)
 {
     struct cert_info chain[CHAIN_MAX];
     char (*known)[PIN_TEXT_MAX] = NULL;
@@ -52,11 +55,98 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
     ev.nchain = (size_t)(nserved < CHAIN_MAX ? nserved : CHAIN_MAX);
     ev.chain = chain;
     ev.reason = j->reason;
+    ev.warning = warning;
     log_event(&where, &ev, blocked ? LOG_ERR : j->verdict == VERDICT_PASS ? LOG_INFO : LOG_WARNING);
     free(known);
 }
 
 static bool judge_with(const struct policy *p, SSL *s, int io_fd);
+
+/* The entry a TOFU host is judged by: its learned pins.  With no record yet,
+ * a full handshake whose chain verified is learned from (DESIGN 10); anything
+ * else is judged against nothing and fails.  Problems with the state file go
+ * into `warning`: what is known is enforced, nothing else changes. */
+static const struct host_entry *trust_on_first_use(const struct policy *p, const struct host_entry *entry,
+                                                   const char *host, const struct observed *seen, time_t now,
+                                                   struct host_entry *learned, char *warning, size_t wlen)
+{
+    static __thread struct tofu_record rec; /* pins the returned entry points into */
+    char why[300] = "";
+    int found = tofu_lookup(p->state_path, host, &rec, why, sizeof why);
+
+    *learned = *entry;
+    learned->pins = NULL;
+    learned->npins = 0;
+    if (found < 0)
+        snprintf(warning, wlen, "cannot read the trust-on-first-use state: %s", why);
+    if (found == 1 && rec.kind == entry->tofu) {
+        learned->pins = rec.pins;
+        learned->npins = (size_t)rec.npins;
+        return learned;
+    }
+    /* Learn only from a full handshake whose chain verified. */
+    if (seen->in.resumed || seen->verify_result != X509_V_OK || seen->in.nverified == 0)
+        return learned;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.host, sizeof rec.host, "%s", host);
+    rec.kind = entry->tofu;
+    rec.learned = now;
+    for (int i = 0; i < seen->in.nverified && rec.npins < CHAIN_MAX; i++) {
+        if (pin_of_cert(seen->in.verified[i], &rec.pins[rec.npins]) == 0)
+            rec.npins++;
+        if (entry->tofu == TOFU_LEAF)
+            break;
+    }
+    if (found >= 0 && tofu_learn(p->state_path, &rec, why, sizeof why) < 0)
+        snprintf(warning, wlen, "cannot record the pins learned on first use: %s", why);
+    learned->pins = rec.pins;
+    learned->npins = (size_t)rec.npins;
+    return learned;
+}
+
+/* Early warnings (issue 5): at most once per host per process per day.  A
+ * slot holds a 48-bit hash of the host and the day it last warned. */
+#define WARNED_SLOTS 64
+static _Atomic uint64_t warned[WARNED_SLOTS];
+
+static bool first_warning_today(const char *host, time_t now)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = host; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    uint64_t mark = (h << 16) | ((uint64_t)(now / 86400) & 0xffff);
+    _Atomic uint64_t *slot = &warned[h % WARNED_SLOTS];
+    uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
+    if (old == mark)
+        return false;
+    return atomic_compare_exchange_strong(slot, &old, mark);
+}
+
+static void expiry_warning(const struct policy *p, const struct host_entry *e, const char *host,
+                           const struct judgement *j, time_t now, char *warning, size_t wlen)
+{
+    int days = policy_warn_days(p, e);
+    time_t horizon = now + (time_t)days * 86400;
+    char when[32];
+    struct tm tm;
+    X509 *cert = j->matched >= 0 ? j->counted_cert[j->matched] : NULL;
+    const ASN1_TIME *t = cert ? ossl.X509_get0_notAfter(cert) : NULL;
+
+    if (days <= 0 || !e)
+        return;
+    if (t && ossl.ASN1_TIME_to_tm(t, &tm) == 1 && timegm(&tm) <= horizon) {
+        if (!first_warning_today(host, now))
+            return;
+        strftime(when, sizeof when, "%Y-%m-%d", &tm);
+        snprintf(warning, wlen, "the pinned certificate expires on %s, in %ld day(s)", when,
+                 (long)((timegm(&tm) - now) / 86400));
+    } else if (e->expires_at && e->expires_at - 1 <= horizon) {
+        if (!first_warning_today(host, now))
+            return;
+        snprintf(warning, wlen, "the pin set expires on %s, in %ld day(s): renew the pins",
+                 e->expires_text ? e->expires_text : "?", (long)((e->expires_at - now) / 86400));
+    }
+}
 
 bool handshake_allowed(SSL *s, int io_fd)
 {
@@ -85,8 +175,20 @@ static bool judge_with(const struct policy *p, SSL *s, int io_fd)
     if (!entry && !p->error && !p->log_all_verdicts && !p->unpinned_block && (who.host[0] || !p->has_ip_entries))
         return true; /* unpinned, allowed, not logged: nothing to look at */
 
+    time_t now = time(NULL);
+    char warning[400] = "";
+    struct host_entry learned;
+    const struct host_entry *judged = entry;
+
     observe_handshake(s, &seen);
-    judge_chain(entry, &seen.in, time(NULL), &j);
+    if (entry && entry->tofu != TOFU_NONE && !p->error)
+        judged = trust_on_first_use(p, entry, who.host, &seen, now, &learned, warning, sizeof warning);
+    judge_chain(judged, &seen.in, now, &j);
+    if (judged && judged->tofu != TOFU_NONE && judged->npins == 0 && j.verdict == VERDICT_FAIL)
+        snprintf(j.reason, sizeof j.reason, "no pins learned yet for this host, and trust on first use "
+                                            "learns only from a full handshake whose chain verified");
+    if (j.verdict == VERDICT_PASS && !warning[0])
+        expiry_warning(p, judged, who.host, &j, now, warning, sizeof warning);
 
     if (p->error) {
         j.verdict = VERDICT_ERROR;
@@ -101,11 +203,12 @@ static bool judge_with(const struct policy *p, SSL *s, int io_fd)
     bool blocked = j.verdict == VERDICT_ERROR ||
                    (mode == MODE_ENFORCE &&
                     (j.verdict == VERDICT_FAIL || (j.verdict == VERDICT_UNPINNED && p->unpinned_block)));
-    bool worth_telling = blocked || p->log_all_verdicts ||
+    bool worth_telling = blocked || p->log_all_verdicts || warning[0] ||
                          (j.verdict != VERDICT_PASS && j.verdict != VERDICT_UNPINNED) ||
                          (j.verdict == VERDICT_UNPINNED && p->unpinned_block);
     if (worth_telling)
-        log_verdict(p, entry, &who, mode, &j, blocked, seen.served, seen.in.nserved);
+        log_verdict(p, judged, &who, mode, &j, blocked, seen.served, seen.in.nserved,
+                    warning[0] ? warning : NULL);
     if (blocked) {
         char what[600], port[16] = "";
         if (who.port)

@@ -54,13 +54,15 @@ int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
     return n;
 }
 
-static void add_pin(struct judgement *j, const struct pin *p)
+static void add_pin(struct judgement *j, const struct pin *p, X509 *cert)
 {
     for (int i = 0; i < j->ncounted; i++)
         if (memcmp(j->counted[i].hash, p->hash, PIN_LEN) == 0)
             return;
-    if (j->ncounted < CHAIN_MAX)
+    if (j->ncounted < CHAIN_MAX) {
+        j->counted_cert[j->ncounted] = cert;
         j->counted[j->ncounted++] = *p;
+    }
 }
 
 static void add_certs(struct judgement *j, X509 *const *certs, int n)
@@ -68,7 +70,7 @@ static void add_certs(struct judgement *j, X509 *const *certs, int n)
     for (int i = 0; i < n && i < CHAIN_MAX; i++) {
         struct pin p;
         if (certs[i] && pin_of_cert(certs[i], &p) == 0)
-            add_pin(j, &p);
+            add_pin(j, &p, certs[i]);
     }
 }
 
@@ -102,7 +104,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
             struct pin remembered[MEMO_PINS];
             int m = memo_recall(in->served[0], remembered, MEMO_PINS);
             for (int i = 0; i < m; i++)
-                add_pin(out, &remembered[i]);
+                add_pin(out, &remembered[i], NULL);
             basis = m > 0 ? "resumed session, chain remembered from a full handshake"
                           : "resumed session, leaf only";
         }

@@ -30,6 +30,7 @@ struct judgement {
     const struct host_entry *entry;     /* NULL: unpinned or error */
     int ncounted;                       /* certificates whose pins count */
     struct pin counted[CHAIN_MAX];
+    X509 *counted_cert[CHAIN_MAX];      /* the certificate of each pin; NULL when remembered */
     int matched;                        /* index into counted, or -1 */
     char reason[256];
 };

@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -100,23 +102,188 @@ static void append_json(const char *path, const char *line, size_t len)
     close(fd);
 }
 
+/* Coalescing (issue 5): identical events (host, verdict, action, served
+ * chain) within a window are one line: the first at once, the rest counted and
+ * written as one line with "repeat" when the window has closed (seen at the
+ * next event) or the process exits.  Summing repeat over all lines gives the
+ * exact number of events; a child after fork() reports only its own. */
+#define WINDOW_SECONDS 60
+#define PENDING_MAX 128
+
+struct pending {
+    uint64_t key;
+    time_t opened;
+    unsigned long count;        /* repeats not yet written */
+    char *json;                 /* the first event's JSON line, without "}\n" */
+    char *line;                 /* its stderr line, without "\n" */
+    bool to_stderr, to_syslog;
+    char *json_path;            /* copied: the policy it came from may be gone */
+    int priority;
+};
+
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pending pending[PENDING_MAX];
+static size_t npending;
+
+static uint64_t mix(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h * 1099511628211ULL;
+}
+
+static uint64_t event_key(const struct event *ev)
+{
+    uint64_t h = 1469598103934665603ULL;
+    h = mix(h, ev->host);
+    h = mix(h, ev->verdict);
+    h = mix(h, ev->action);
+    h = mix(h, ev->mode);
+    h = mix(h, ev->warning);
+    for (size_t i = 0; i < ev->nchain; i++)
+        h = mix(h, ev->chain[i].pin);
+    return h;
+}
+
+static void emit(bool to_stderr, bool to_syslog, const char *json_path, int priority, const char *line,
+                 size_t line_len, const char *json, size_t json_len)
+{
+    if (line && to_stderr)
+        write_stderr(line, line_len);
+    if (line && to_syslog)
+        send_syslog(priority, line + 9, line_len - 9); /* without "pinshim: " */
+    if (json && json_path)
+        append_json(json_path, json, json_len);
+}
+
+static void free_pending(struct pending *p)
+{
+    free(p->json);
+    free(p->line);
+    free(p->json_path);
+    memset(p, 0, sizeof *p);
+}
+
+/* Write the repeats of one window as one line, and forget the window. */
+static void close_window(struct pending *p)
+{
+    if (p->count > 0) {
+        struct text line = { 0 }, json = { 0 };
+        if (p->line)
+            text_printf(&line, "%s [%lu more times within %d s]\n", p->line, p->count, WINDOW_SECONDS);
+        if (p->json)
+            text_printf(&json, "%s,\"repeat\":%lu}\n", p->json, p->count);
+        emit(p->to_stderr, p->to_syslog, p->json_path, p->priority, line.buf, line.len,
+             json.failed ? NULL : json.buf, json.len);
+        text_free(&line);
+        text_free(&json);
+    }
+    free_pending(p);
+}
+
+static void close_expired(time_t now)
+{
+    for (size_t i = 0; i < npending;) {
+        if (now - pending[i].opened >= WINDOW_SECONDS || now < pending[i].opened) {
+            close_window(&pending[i]);
+            pending[i] = pending[--npending];
+            memset(&pending[npending], 0, sizeof pending[npending]);
+        } else {
+            i++;
+        }
+    }
+}
+
+static char *copy_without_tail(const struct text *t, size_t tail)
+{
+    if (!t->buf || t->failed || t->len < tail)
+        return NULL;
+    char *c = malloc(t->len - tail + 1);
+    if (c) {
+        memcpy(c, t->buf, t->len - tail);
+        c[t->len - tail] = '\0';
+    }
+    return c;
+}
+
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+static void register_fork_handler(void);
+
 void log_event(const struct log_targets *where, const struct event *ev, int syslog_priority)
 {
-    struct text line = { 0 };
-    if (where->to_stderr || where->to_syslog) {
+    struct text line = { 0 }, json = { 0 };
+    uint64_t key = event_key(ev);
+    time_t now = ev->time;
+
+    pthread_once(&fork_handler_once, register_fork_handler);
+    pthread_mutex_lock(&pending_lock);
+    close_expired(now);
+    for (size_t i = 0; i < npending; i++) {
+        if (pending[i].key == key) {
+            pending[i].count++;
+            pthread_mutex_unlock(&pending_lock);
+            return;
+        }
+    }
+    if (where->to_stderr || where->to_syslog)
         report_line(ev, &line);
-        if (line.buf && where->to_stderr)
-            write_stderr(line.buf, line.len);
-        if (line.buf && where->to_syslog)
-            send_syslog(syslog_priority, line.buf + 9, line.len - 9); /* without "pinshim: " */
-        text_free(&line);
+    if (where->json_path)
+        report_json(ev, &json);
+    if (npending == PENDING_MAX) {
+        /* Full: the oldest window closes early, its count is not lost. */
+        size_t oldest = 0;
+        for (size_t i = 1; i < npending; i++)
+            if (pending[i].opened < pending[oldest].opened)
+                oldest = i;
+        close_window(&pending[oldest]);
+        pending[oldest] = pending[--npending];
+        memset(&pending[npending], 0, sizeof pending[npending]);
     }
-    if (where->json_path) {
-        report_json(ev, &line);
-        if (line.buf && !line.failed)
-            append_json(where->json_path, line.buf, line.len);
-        text_free(&line);
-    }
+    struct pending *p = &pending[npending];
+    p->key = key;
+    p->opened = now;
+    p->count = 0;
+    p->to_stderr = where->to_stderr;
+    p->to_syslog = where->to_syslog;
+    p->priority = syslog_priority;
+    p->line = copy_without_tail(&line, 1);
+    p->json = where->json_path ? copy_without_tail(&json, 2) : NULL;
+    p->json_path = where->json_path ? strdup(where->json_path) : NULL;
+    if ((!line.buf || p->line) && (!where->json_path || (p->json && p->json_path)))
+        npending++;
+    else
+        free_pending(p); /* no memory to remember it: every repeat is then written in full */
+    emit(where->to_stderr, where->to_syslog, where->json_path, syslog_priority, line.buf, line.len,
+         json.failed ? NULL : json.buf, json.len);
+    pthread_mutex_unlock(&pending_lock);
+    text_free(&line);
+    text_free(&json);
+}
+
+/* At a normal exit every counted repeat is written. */
+__attribute__((destructor)) static void flush_at_exit(void)
+{
+    pthread_mutex_lock(&pending_lock);
+    while (npending > 0)
+        close_window(&pending[--npending]);
+    pthread_mutex_unlock(&pending_lock);
+}
+
+/* The child starts with no pending repeats: they are the parent's to report.
+ * Its copy of the lock may be held by a thread that does not exist here. */
+static void forget_pending_in_child(void)
+{
+    pthread_mutex_init(&pending_lock, NULL);
+    for (size_t i = 0; i < npending; i++)
+        free_pending(&pending[i]);
+    npending = 0;
+}
+
+static void register_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, forget_pending_in_child);
 }
 
 void log_message(const struct log_targets *where, const char *msg)

@@ -171,6 +171,10 @@ void report_json(const struct event *ev, struct text *out)
     }
     text_add(out, "]", 1);
     json_key_string(out, "reason", ev->reason);
+    if (ev->warning)
+        json_key_string(out, "warning", ev->warning);
+    if (ev->repeat > 1)
+        text_printf(out, ",\"repeat\":%lu", ev->repeat);
     text_add(out, "}\n", 2);
 }
 
@@ -200,6 +204,12 @@ void report_line(const struct event *ev, struct text *out)
     plain(out, ev->program);
     text_printf(out, "[%ld]: verdict %s, mode %s: ", ev->pid, ev->verdict, ev->mode);
     plain(out, ev->reason);
+    if (ev->warning) {
+        text_add(out, "; WARNING: ", 11);
+        plain(out, ev->warning);
+    }
+    if (ev->repeat > 1)
+        text_printf(out, " [%lu times]", ev->repeat);
     if (ev->matched_pin) {
         text_add(out, "; matched ", 10);
         plain(out, ev->matched_pin);

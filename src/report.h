@@ -30,6 +30,8 @@ struct event {
     size_t nchain;
     const struct cert_info *chain;
     const char *reason;
+    const char *warning;     /* NULL: none (an early expiry warning on a pass) */
+    unsigned long repeat;    /* events this line stands for; 0 or 1: one */
 };
 
 /* A growable text buffer; on allocation failure it keeps what fits and sets
