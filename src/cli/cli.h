@@ -13,7 +13,7 @@ struct command {
     int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
 };
 
-extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export;
+extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu;
 
 /* "pinshim: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
