@@ -126,6 +126,7 @@ _CASE_ERRS=""
 case_begin() {
     CASE=$*
     _CASE_ERRS=""
+    _CASE_T0=${EPOCHREALTIME:-0}
     : > "$LOG"
     mark
 }
@@ -136,6 +137,9 @@ case_fail() {
 }
 
 case_end() {
+    if [ "${PINSHIM_TEST_TIMING:-0}" = 1 ]; then
+        echo "# $(awk -v a="$_CASE_T0" -v b="${EPOCHREALTIME:-0}" 'BEGIN { printf "%.2f", b - a }') s"
+    fi
     if [ -z "$_CASE_ERRS" ]; then
         pass "$CASE"
         return 0
