@@ -97,6 +97,20 @@ static void print_entry(const struct probe_result *r, int port)
     printf("  }\n);\n");
 }
 
+/* getopt's own message is off (opterr = 0): one line of ours instead. */
+static void bad_option(const char *cmd, int opt, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':')
+        cli_error("%s: option %s needs an argument (try 'pinshim %s --help')", cmd, arg, cmd);
+    else if (strncmp(arg, "--", 2) != 0)
+        cli_error("%s: unknown option -%c (try 'pinshim %s --help')", cmd, optopt, cmd);
+    else if (optopt)
+        cli_error("%s: option %.*s takes no argument", cmd, (int)strcspn(arg, "="), arg);
+    else
+        cli_error("%s: unknown option %s (try 'pinshim %s --help')", cmd, arg, cmd);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -116,7 +130,8 @@ static int run(int argc, char **argv)
     struct probe_result *r = NULL;
     int opt, port, rc;
 
-    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': conf = optarg; break;
         case 'S': servername = optarg; break;
@@ -140,7 +155,7 @@ static int run(int argc, char **argv)
             break;
         case 'h': return cli_usage(&cmd_probe, EX_OK);
         default:
-            cli_error("probe: try 'pinshim probe --help'");
+            bad_option("probe", opt, argv);
             return EX_USAGE;
         }
     }
