@@ -136,6 +136,7 @@ for v in 1.3 1.2; do
         check_rc 0
         check_out_has 'result=ok status=200'
         check_received 'GET /python-urllib HTTP/1.1'
+        check_log pass allowed localhost 1
         case_end
         fi
 
