@@ -57,7 +57,7 @@ struct row {
     bool leaf_known;
     long leaf_days;
     bool verified;
-    char note[400];
+    char note[800];
 };
 
 struct audit {
@@ -79,7 +79,7 @@ static void probe_row(const struct probe_config *cfg, struct row *row, struct pr
     }
     row->reachable = true;
     row->verdict = r->judgement.verdict;
-    row->governing = r->judgement.entry;
+    row->governing = r->entry;
     snprintf(row->matched, sizeof row->matched, "%s", r->matched_pin);
     row->leaf_known = r->leaf_expiry_known;
     if (r->leaf_expiry_known)
@@ -89,6 +89,10 @@ static void probe_row(const struct probe_config *cfg, struct row *row, struct pr
         snprintf(row->note, sizeof row->note, "%s", r->judgement.reason);
     else if (!r->verified)
         snprintf(row->note, sizeof row->note, "the chain did not verify: %s", r->verify_error);
+    if (r->note[0]) {
+        size_t n = strlen(row->note);
+        snprintf(row->note + n, sizeof row->note - n, "%s%s", n ? "; " : "", r->note);
+    }
 }
 
 static void *worker(void *arg)

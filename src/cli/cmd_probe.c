@@ -235,7 +235,7 @@ static int run(int argc, char **argv)
     rc = EX_OK;
     if (r->judged) {
         const struct judgement *j = &r->judgement;
-        const struct host_entry *e = j->entry;
+        const struct host_entry *e = r->entry;
         enum mode m = policy_effective_mode(policy, e);
         bool blocked = m == MODE_ENFORCE && (j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR ||
                                              (j->verdict == VERDICT_UNPINNED && policy->unpinned_block));
@@ -246,6 +246,8 @@ static int run(int argc, char **argv)
         printf("\n  host     %s port %d\n", r->judged_host, r->judged_port);
         if (r->matched_pin[0])
             printf("  matched  %s\n", r->matched_pin);
+        if (r->note[0])
+            printf("  note     %s\n", r->note);
         printf("  action   %s (mode %s)\n", blocked ? "blocked" : "allowed", mode_text(m));
         if (j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR)
             rc = 1;

@@ -401,10 +401,62 @@ static void read_chain(const struct observed *o, struct probe_result *out)
     }
 }
 
+/* A trust-on-first-use entry is judged by its learned pins, as the library
+ * does (handshake.c), but read only: with no record yet, by the pins a client
+ * would learn from this handshake (only when its chain verified), and nothing
+ * is written to the state file. */
+static const struct host_entry *tofu_entry(const struct policy *p, const struct host_entry *e,
+                                           const struct observed *o, time_t now, struct probe_result *out)
+{
+    char why[300] = "", when[32];
+    struct tofu_record *rec = &out->tofu;
+    int found = tofu_lookup(p->state_path, out->judged_host, rec, why, sizeof why);
+
+    out->tofu_entry = *e;
+    out->tofu_entry.pins = NULL;
+    out->tofu_entry.npins = 0;
+    if (found == 1 && rec->kind == e->tofu) {
+        format_time(rec->learned, when);
+        snprintf(out->note, sizeof out->note, "trust on first use (%s): judged by the %d pin(s) learned %s",
+                 tofu_kind_text(e->tofu), rec->npins, when);
+        out->tofu_entry.pins = rec->pins;
+        out->tofu_entry.npins = (size_t)rec->npins;
+        return &out->tofu_entry;
+    }
+    if (found < 0) {
+        snprintf(out->note, sizeof out->note, "trust on first use: cannot read the state: %s", why);
+        return &out->tofu_entry;
+    }
+    if (o->in.resumed || o->verify_result != X509_V_OK || o->in.nverified == 0) {
+        snprintf(out->note, sizeof out->note, "trust on first use (%s): nothing learned yet in %s",
+                 tofu_kind_text(e->tofu), p->state_path);
+        return &out->tofu_entry;
+    }
+    memset(rec, 0, sizeof *rec);
+    snprintf(rec->host, sizeof rec->host, "%s", out->judged_host);
+    rec->kind = e->tofu;
+    rec->learned = now;
+    for (int i = 0; i < o->in.nverified && rec->npins < CHAIN_MAX; i++) {
+        if (pin_of_cert(o->in.verified[i], &rec->pins[rec->npins]) == 0)
+            rec->npins++;
+        if (e->tofu == TOFU_LEAF)
+            break;
+    }
+    snprintf(out->note, sizeof out->note,
+             "trust on first use (%s): nothing learned yet; a client would learn %d pin(s) from this verified "
+             "chain now (the probe records nothing)",
+             tofu_kind_text(e->tofu), rec->npins);
+    out->tofu_entry.pins = rec->pins;
+    out->tofu_entry.npins = (size_t)rec->npins;
+    return &out->tofu_entry;
+}
+
 static void judge(const struct probe_config *cfg, const struct observed *o, struct probe_result *out)
 {
     const struct policy *p = cfg->policy;
     struct judgement *j = &out->judgement;
+    const struct host_entry *judged;
+    time_t now = time(NULL);
 
     out->judged = true;
     if (p->error) {
@@ -414,7 +466,13 @@ static void judge(const struct probe_config *cfg, const struct observed *o, stru
         snprintf(j->reason, sizeof j->reason, "%s", p->error);
         return;
     }
-    judge_chain(policy_lookup(p, out->judged_host, out->judged_port), &o->in, time(NULL), j);
+    judged = out->entry = policy_lookup(p, out->judged_host, out->judged_port);
+    if (judged && judged->tofu != TOFU_NONE)
+        judged = tofu_entry(p, judged, o, now, out);
+    judge_chain(judged, &o->in, now, j);
+    if (judged && judged->tofu != TOFU_NONE && judged->npins == 0 && j->verdict == VERDICT_FAIL)
+        snprintf(j->reason, sizeof j->reason, "no pins learned yet for this host, and trust on first use "
+                                              "learns only from a full handshake whose chain verified");
     if (j->matched >= 0)
         pin_format(&j->counted[j->matched], out->matched_pin);
 }

@@ -12,6 +12,7 @@
 #include "judge.h"
 #include "policy.h"
 #include "report.h"
+#include "tofu.h"
 
 /* Default bound of one probe (connect + handshake), in milliseconds. */
 #define PROBE_TIMEOUT_MS 10000
@@ -91,8 +92,12 @@ struct probe_result {
 
     /* Only with a policy. */
     bool judged;
-    struct judgement judgement;
+    const struct host_entry *entry;  /* the policy's entry for the host (NULL: none) */
+    struct judgement judgement;      /* .entry may be tofu_entry below */
     char matched_pin[PIN_TEXT_MAX];  /* "" when none */
+    char note[400];                  /* trust on first use: what was judged ("" otherwise) */
+    struct tofu_record tofu;         /* learned pins (read only: a probe never records) */
+    struct host_entry tofu_entry;
 };
 
 /* Connect, handshake, observe, judge.  Returns 0 when the handshake completed
