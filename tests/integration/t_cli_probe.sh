@@ -170,6 +170,41 @@ check_one_line_error
 check_err_has "bad\.conf:1: "
 case_end
 
+# ---- trust on first use: judged by what was learned, never recorded --------
+
+{
+    echo "state = \"$T/tofu.state\";"
+    echo "log = { stderr = true; syslog = false; json = \"$LOG\"; verdicts = \"all\"; };"
+    echo 'hosts = ( { name = "pinned.test"; tofu = "chain"; } );'
+} > "$T/tofu.conf"
+
+case_begin "tofu entry, nothing learned, chain verifies: pass by what a client would learn; nothing recorded"
+probe -c "$T/tofu.conf" --cafile "$PKI/root.pem" --connect-to "$VIA" pinned.test
+check_rc 0
+check_out_has '^verdict: pass: '
+check_out_has '^  note     trust on first use \(chain\): nothing learned yet; a client would learn 3 pin'
+[ -e "$T/tofu.state" ] && case_fail "probe wrote the state file"
+case_end
+
+case_begin "tofu entry, nothing learned, chain does not verify: fail (the library's reason), exit 1"
+probe -c "$T/tofu.conf" --connect-to "$VIA" pinned.test
+check_rc 1
+check_out_has '^verdict: fail: no pins learned yet for this host'
+[ -e "$T/tofu.state" ] && case_fail "probe wrote the state file"
+case_end
+
+case_begin "tofu entry after a preloaded client learned: judged by the learned pins, also unverified"
+CONF=$T/tofu.conf
+use_server main
+client --sni pinned.test --cafile "$PKI/root.pem" --send hello
+check_rc 0
+[ -s "$T/tofu.state" ] || case_fail "the preloaded client did not learn (no state file)"
+probe -c "$T/tofu.conf" --connect-to "$VIA" pinned.test
+check_rc 0
+check_out_has '^verdict: pass: certificate 0 of the presented chain, signatures checked matches a pin$'
+check_out_has '^  note     trust on first use \(chain\): judged by the 3 pin\(s\) learned '
+case_end
+
 # ---- failures and usage ----------------------------------------------------
 
 case_begin "probe of a closed port: one-line error, exit 69"
