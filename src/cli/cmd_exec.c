@@ -33,12 +33,13 @@ static void usage(FILE *out)
             "  -h, --help          show this help\n"
             "\n"
             "The library is $PINSHIM_LIBRARY, else src/.libs/" LIBNAME " of the build tree\n"
-            "this pinshim runs from, else %s/" LIBNAME ".  It is put in front of\n"
-            "an existing LD_PRELOAD.  The config is checked first: an invalid one would make\n"
-            "every TLS connection of COMMAND fail.\n"
+            "this pinshim runs from, else %s/" LIBNAME ".\n"
+            "It goes in front of an existing LD_PRELOAD.  The config is checked first: an\n"
+            "invalid one would make every TLS connection of COMMAND fail.\n"
             "\n"
             "Exit status: COMMAND's; 64 usage, 72 no library, 78 the config is missing or\n"
-            "invalid, 126 COMMAND cannot be run, 127 COMMAND not found.\n",
+            "invalid (or PINSHIM_MODE is unknown), 126 COMMAND cannot be run, 127 COMMAND\n"
+            "not found.\n",
             SYSCONFDIR, PKGLIBDIR);
 }
 
@@ -204,6 +205,12 @@ static int run(int argc, char **argv)
         return EX_CONFIG;
     }
     policy_free(policy);
+    /* So is an unknown PINSHIM_MODE (the library fails closed on it). */
+    const char *mode = getenv("PINSHIM_MODE");
+    if (!report && mode && *mode && mode_from_text(mode) == MODE_INHERIT) {
+        cli_error("exec: PINSHIM_MODE must be enforce, report or off, not \"%s\"", mode);
+        return EX_CONFIG;
+    }
 
     if (set_preload(lib) != 0 || setenv("PINSHIM_CONFIG", abs_conf, 1) != 0 ||
         (report && setenv("PINSHIM_MODE", "report", 1) != 0)) {

@@ -219,6 +219,13 @@ check_rc 78
 check_err_has 'invalid\.conf:2: '
 [ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines"
 check_out_lacks 'ran'
+_RUN_N=$((_RUN_N + 1)); OUT=$T/run$_RUN_N.out; ERR=$T/run$_RUN_N.err
+PINSHIM_MODE=enforcing timeout 30 "$PINSHIM_BIN" exec -c "$T/pass.conf" -- sh -c 'echo ran' >"$OUT" 2>"$ERR"
+RC=$?
+check_rc 78
+check_one_line_error
+check_err_has 'PINSHIM_MODE must be enforce, report or off'
+check_out_lacks 'ran'
 case_end
 
 case_begin "usage: no command, unknown option: exit 64; --help: exit 0"
