@@ -1,0 +1,534 @@
+/* pinshim check: is a config valid (the library's own loader says), and what
+ * in it is probably a mistake (warnings). */
+#include "config.h"
+#include "cli.h"
+#include "policy.h"
+#include <errno.h>
+#include <getopt.h>
+#include <libconfig.h>
+#include <libpsl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pinshim check [--strict] [-c CONF | CONF]\n"
+            "\n"
+            "Load a config exactly as libpinshim.so does and report what is wrong with it.\n"
+            "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
+            "\n"
+            "An error (the first one the loader finds) is printed as FILE:LINE: ...; with\n"
+            "such a config the library refuses every TLS connection.\n"
+            "Warnings, each FILE:LINE: warning: ..., do not stop the config from working:\n"
+            "  - an entry with a single pin (no backup pin);\n"
+            "  - pins that expired, or expire within warn_days (default %d) days;\n"
+            "  - a host name listed twice for the same port;\n"
+            "  - a pin listed twice in one entry;\n"
+            "  - a name that is a public suffix (com, co.uk, github.io) or a wildcard\n"
+            "    directly under one (*.co.uk), after the Public Suffix List without its\n"
+            "    default '*' rule (so single labels like localhost are not suffixes);\n"
+            "  - include_subdomains on such a name;\n"
+            "  - a key the library does not know (a typo is ignored, not an error).\n"
+            "Errors and warnings go to stderr; a summary line goes to stdout:\n"
+            "  CONF: N hosts, N pins, N errors, N warnings\n"
+            "\n"
+            "Options:\n"
+            "  -c, --config CONF  the config to check\n"
+            "      --strict       exit 1 on warnings too\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "Exit status: 0 valid (warnings allowed); 1 invalid (or warnings with\n"
+            "--strict); 64 usage; 66 the config cannot be read.\n",
+            SYSCONFDIR, WARN_DAYS_DEFAULT);
+}
+
+/* ------------------------------------------------------------ findings --- */
+
+struct finding {
+    const char *file;        /* not owned */
+    int line;
+    size_t seq;
+    char *text;
+};
+
+struct findings {
+    size_t n, cap;
+    struct finding *v;
+    int oom;
+};
+
+static void warn_at(struct findings *f, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void warn_at(struct findings *f, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    char *text = NULL;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 16;
+        struct finding *v = realloc(f->v, cap * sizeof *v);
+        if (!v) {
+            f->oom = 1;
+            return;
+        }
+        f->v = v;
+        f->cap = cap;
+    }
+    va_start(ap, fmt);
+    int rc = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (rc < 0) {
+        f->oom = 1;
+        return;
+    }
+    f->v[f->n] = (struct finding){ .file = file, .line = line, .seq = f->n, .text = text };
+    f->n++;
+}
+
+static const char *main_file;    /* for sorting: the config itself first */
+
+static int finding_cmp(const void *a, const void *b)
+{
+    const struct finding *x = a, *y = b;
+    int xm = strcmp(x->file, main_file) == 0, ym = strcmp(y->file, main_file) == 0;
+    if (xm != ym)
+        return ym - xm;
+    int c = strcmp(x->file, y->file);
+    if (c)
+        return c;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One line whatever a config holds: control bytes become '?'. */
+static void print_line(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+    fputc('\n', out);
+}
+
+/* ------------------------------------------------------------- helpers --- */
+
+static const char *file_of(const config_setting_t *s, const char *path)
+{
+    const char *f = s ? config_setting_source_file(s) : NULL;
+    return f ? f : path;
+}
+
+static int line_of(const config_setting_t *s, int fallback)
+{
+    int line = s ? (int)config_setting_source_line(s) : 0;
+    return line > 0 ? line : fallback;
+}
+
+/* Levenshtein distance, case-insensitive, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            int same = (a[i - 1] | 0x20) == (b[j - 1] | 0x20);
+            size_t best = diag + (same ? 0 : 1);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static void unknown_keys(struct findings *f, const config_setting_t *group, const char *const *known,
+                         const char *where, const char *path)
+{
+    int n = config_setting_length(group);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = s ? config_setting_name(s) : NULL;
+        size_t k;
+        if (!name)
+            continue;
+        for (k = 0; known[k]; k++)
+            if (strcmp(name, known[k]) == 0)
+                break;
+        if (known[k])
+            continue;
+        const char *best = NULL;
+        size_t best_d = 3;
+        for (k = 0; known[k]; k++) {
+            size_t d = distance(name, known[k]);
+            if (d < best_d) {
+                best_d = d;
+                best = known[k];
+            }
+        }
+        if (best)
+            warn_at(f, file_of(s, path), line_of(s, 0), "unknown key \"%s\"%s is ignored; did you mean \"%s\"?", name,
+                    where, best);
+        else
+            warn_at(f, file_of(s, path), line_of(s, 0), "unknown key \"%s\"%s is ignored", name, where);
+    }
+}
+
+static const char *const top_keys[] = { "mode", "unpinned", "log", "hosts", "state", "warn_days", "programs", NULL };
+static const char *const log_keys[] = { "stderr", "syslog", "json", "verdicts", NULL };
+static const char *const host_keys[] = { "name",     "include_subdomains", "pins", "expires", "mode",
+                                         "port",     "tofu",               "warn_days", NULL };
+
+/* ------------------------------------------------------ public suffixes --- */
+
+static int is_suffix(const psl_ctx_t *psl, const char *name)
+{
+    return psl && psl_is_public_suffix2(psl, name, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
+/* A wildcard "*.BASE" is "directly under" a public suffix when BASE is one,
+ * or when the names it stands for are (a wildcard rule such as *.ck). */
+static int wildcard_under_suffix(const psl_ctx_t *psl, const char *base)
+{
+    char probe[HOST_MAX + 32];
+    if (is_suffix(psl, base))
+        return 1;
+    snprintf(probe, sizeof probe, "pinshim-probe.%s", base);
+    return is_suffix(psl, probe);
+}
+
+static void suffix_checks(struct findings *f, const psl_ctx_t *psl, const struct host_entry *e,
+                          const config_setting_t *g, const char *path)
+{
+    const config_setting_t *name = g ? config_setting_get_member(g, "name") : NULL;
+    const config_setting_t *incl = g ? config_setting_get_member(g, "include_subdomains") : NULL;
+    const char *file = file_of(name ? name : g, path);
+
+    if (e->kind == NAME_DNS) {
+        if (!is_suffix(psl, e->name))
+            return;
+        if (e->include_subdomains)
+            warn_at(f, file_of(incl, path), line_of(incl, e->line),
+                    "include_subdomains on the public suffix \"%s\" pins every site registered under it", e->name);
+        else
+            warn_at(f, file, line_of(name, e->line),
+                    "\"%s\" is a public suffix (like com or co.uk), not a site: a pin for it is almost certainly "
+                    "a mistake",
+                    e->name);
+    } else if (e->kind == NAME_WILDCARD) {
+        if (!wildcard_under_suffix(psl, e->match_key))
+            return;
+        if (e->include_subdomains)
+            warn_at(f, file_of(incl, path), line_of(incl, e->line),
+                    "include_subdomains on the wildcard \"%s\", directly under the public suffix \"%s\", pins "
+                    "every site registered under it",
+                    e->name, e->match_key);
+        else
+            warn_at(f, file, line_of(name, e->line),
+                    "the wildcard \"%s\" is directly under the public suffix \"%s\": it matches every domain "
+                    "registered there",
+                    e->name, e->match_key);
+    }
+}
+
+/* --------------------------------------------------------- entry checks --- */
+
+struct pin_at {
+    const struct pin *pin;
+    size_t index;
+};
+
+static int pin_at_cmp(const void *a, const void *b)
+{
+    const struct pin_at *x = a, *y = b;
+    int c = memcmp(x->pin->hash, y->pin->hash, PIN_LEN);
+    if (c)
+        return c;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Duplicate pins (sorted, so a long list stays cheap); returns the number of
+ * distinct pins. */
+static size_t pin_checks(struct findings *f, const struct host_entry *e, const config_setting_t *g, const char *path)
+{
+    const config_setting_t *pins = g ? config_setting_get_member(g, "pins") : NULL;
+    struct pin_at *v = calloc(e->npins, sizeof *v);
+    size_t distinct = e->npins;
+    if (!v) {
+        f->oom = 1;
+        return distinct;
+    }
+    for (size_t i = 0; i < e->npins; i++)
+        v[i] = (struct pin_at){ &e->pins[i], i };
+    qsort(v, e->npins, sizeof *v, pin_at_cmp);
+    for (size_t i = 1; i < e->npins; i++) {
+        if (memcmp(v[i].pin->hash, v[i - 1].pin->hash, PIN_LEN) != 0)
+            continue;
+        /* the first of a run of equal pins */
+        size_t first = i - 1;
+        while (first > 0 && memcmp(v[first - 1].pin->hash, v[i].pin->hash, PIN_LEN) == 0)
+            first--;
+        const config_setting_t *dup = pins ? config_setting_get_elem(pins, (unsigned)v[i].index) : NULL;
+        const config_setting_t *orig = pins ? config_setting_get_elem(pins, (unsigned)v[first].index) : NULL;
+        char text[PIN_TEXT_MAX];
+        pin_format(v[i].pin, text);
+        warn_at(f, file_of(dup ? dup : g, path), line_of(dup, e->line),
+                "host \"%s\" lists the pin %s twice (first at line %d)", e->name, text, line_of(orig, e->line));
+        distinct--;
+    }
+    free(v);
+    return distinct;
+}
+
+static void expiry_check(struct findings *f, const struct policy *p, const struct host_entry *e,
+                         const config_setting_t *g, const char *path, time_t now)
+{
+    const config_setting_t *s = g ? config_setting_get_member(g, "expires") : NULL;
+    if (!e->expires_at)
+        return;
+    const char *file = file_of(s ? s : g, path);
+    int line = line_of(s, e->line);
+    if (now >= e->expires_at) {
+        warn_at(f, file, line,
+                "the pins of host \"%s\" expired on %s: the entry is no longer enforced (verdict \"expired\")",
+                e->name, e->expires_text);
+        return;
+    }
+    int warn_days = policy_warn_days(p, e);
+    time_t left = e->expires_at - now;
+    if (left > (time_t)warn_days * 86400)
+        return;
+    long days = (long)(left / 86400);
+    if (days == 0)
+        warn_at(f, file, line, "the pins of host \"%s\" expire at the end of today (%s, UTC)", e->name,
+                e->expires_text);
+    else
+        warn_at(f, file, line, "the pins of host \"%s\" expire on %s, in %ld day%s", e->name, e->expires_text, days,
+                days == 1 ? "" : "s");
+}
+
+static const struct host_entry *sort_entries;
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct host_entry *x = &sort_entries[*(const size_t *)a], *y = &sort_entries[*(const size_t *)b];
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void duplicate_hosts(struct findings *f, const struct policy *p, const config_setting_t *hosts,
+                            const char *path)
+{
+    size_t *order = calloc(p->nentries ? p->nentries : 1, sizeof *order);
+    if (!order) {
+        f->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < p->nentries; i++)
+        order[i] = i;
+    sort_entries = p->entries;
+    qsort(order, p->nentries, sizeof *order, entry_cmp);
+    size_t first = 0;
+    for (size_t i = 1; i < p->nentries; i++) {
+        const struct host_entry *a = &p->entries[order[first]], *b = &p->entries[order[i]];
+        if (strcmp(a->name, b->name) != 0 || a->port != b->port) {
+            first = i;
+            continue;
+        }
+        const config_setting_t *g = hosts ? config_setting_get_elem(hosts, (unsigned)order[i]) : NULL;
+        const config_setting_t *name = g ? config_setting_get_member(g, "name") : NULL;
+        char port[32] = "";
+        if (b->port)
+            snprintf(port, sizeof port, " (port %d)", b->port);
+        warn_at(f, file_of(name ? name : g, path), line_of(name, b->line),
+                "host \"%s\"%s is listed twice (first at line %d): only one entry can govern a name and port",
+                b->name, port, a->line);
+    }
+    free(order);
+}
+
+/* ---------------------------------------------------------------- run ---- */
+
+/* The config tree, read as policy_load reads it (include dir = the config's
+ * dir), for what the policy does not keep: line numbers of members, unknown
+ * keys.  NULL when it cannot be read (then only the policy's lines are used). */
+static int read_tree(config_t *cfg, const char *path)
+{
+    FILE *fp = fopen(path, "re");
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!fp)
+        return -1;
+    config_init(cfg);
+    if (slash && (size_t)(slash - path) < sizeof dir) {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        config_set_include_dir(cfg, dir[0] ? dir : "/");
+    }
+    int ok = config_read(cfg, fp);
+    fclose(fp);
+    if (!ok) {
+        config_destroy(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+static void check_policy(struct findings *f, const struct policy *p, const config_setting_t *root, const char *path)
+{
+    const config_setting_t *hosts = root ? config_setting_get_member(root, "hosts") : NULL;
+    time_t now = time(NULL);
+
+    /* psl_latest: the system's newest list (publicsuffix package), else the
+     * one built into libpsl. */
+    psl_ctx_t *latest = psl_latest(NULL);
+    const psl_ctx_t *psl = latest ? latest : psl_builtin();
+    if (!psl)
+        warn_at(f, path, 0, "no Public Suffix List available (libpsl): names were not checked against it");
+
+    if (hosts && (config_setting_type(hosts) != CONFIG_TYPE_LIST || (size_t)config_setting_length(hosts) != p->nentries))
+        hosts = NULL;
+    for (size_t i = 0; i < p->nentries; i++) {
+        const struct host_entry *e = &p->entries[i];
+        const config_setting_t *g = hosts ? config_setting_get_elem(hosts, (unsigned)i) : NULL;
+        if (g && line_of(g, 0) != e->line)
+            g = NULL; /* not the group this entry came from: use the entry's line only */
+        if (e->tofu == TOFU_NONE && e->npins > 0) {
+            size_t distinct = pin_checks(f, e, g, path);
+            if (distinct == 1) {
+                const config_setting_t *pins = g ? config_setting_get_member(g, "pins") : NULL;
+                warn_at(f, file_of(pins ? pins : g, path), line_of(pins, e->line),
+                        "host \"%s\" has a single pin: add a backup pin (a spare key, or the issuing CA's key), "
+                        "or the next key change locks every client out",
+                        e->name);
+            }
+        }
+        expiry_check(f, p, e, g, path, now);
+        suffix_checks(f, psl, e, g, path);
+        if (g)
+            unknown_keys(f, g, host_keys, " in a host entry", path);
+    }
+    duplicate_hosts(f, p, hosts, path);
+    if (root) {
+        unknown_keys(f, root, top_keys, "", path);
+        const config_setting_t *log = config_setting_get_member(root, "log");
+        if (log && config_setting_type(log) == CONFIG_TYPE_GROUP)
+            unknown_keys(f, log, log_keys, " in log", path);
+    }
+    psl_free(latest);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "strict", no_argument, NULL, 'S' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *explicit = NULL;
+    int strict = 0, c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:c:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            explicit = optarg;
+            break;
+        case 'S':
+            strict = 1;
+            break;
+        case 'h':
+            return cli_usage(&cmd_check, EX_OK);
+        case ':':
+            cli_error("check: option %s needs a value (try: pinshim check --help)", argv[optind - 1]);
+            return EX_USAGE;
+        default:
+            if (optopt > 0 && optopt < 127)
+                cli_error("check: unknown option -%c (try: pinshim check --help)", optopt);
+            else
+                cli_error("check: unknown option %s (try: pinshim check --help)", argv[optind - 1]);
+            return EX_USAGE;
+        }
+    }
+    if (optind < argc) {
+        if (explicit || argc - optind > 1) {
+            cli_error("check: one config only (try: pinshim check --help)");
+            return EX_USAGE;
+        }
+        explicit = argv[optind];
+    }
+    const char *path = cli_config_path(explicit);
+
+    struct policy *p = policy_load(path);
+    if (!p) {
+        cli_error("check: out of memory");
+        return EX_OSERR;
+    }
+    if (p->error) {
+        FILE *probe = fopen(path, "re");
+        int readable = probe != NULL;
+        if (probe)
+            fclose(probe);
+        print_line(stderr, p->error);
+        printf("%s: 1 error: the library refuses every TLS connection with this config\n", path);
+        policy_free(p);
+        return readable ? 1 : EX_NOINPUT;
+    }
+
+    struct findings f = { 0 };
+    config_t cfg;
+    int have_tree = read_tree(&cfg, path) == 0;
+    check_policy(&f, p, have_tree ? config_root_setting(&cfg) : NULL, path);
+
+    main_file = path;
+    qsort(f.v, f.n, sizeof *f.v, finding_cmp);
+    for (size_t i = 0; i < f.n; i++) {
+        char *line = NULL;
+        int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: warning: %s", f.v[i].file, f.v[i].line, f.v[i].text)
+                                 : asprintf(&line, "%s: warning: %s", f.v[i].file, f.v[i].text);
+        if (rc >= 0) {
+            print_line(stderr, line);
+            free(line);
+        }
+        free(f.v[i].text);
+    }
+    size_t npins = 0;
+    for (size_t i = 0; i < p->nentries; i++)
+        npins += p->entries[i].npins;
+    printf("%s: %zu host%s, %zu pin%s, 0 errors, %zu warning%s\n", path, p->nentries, p->nentries == 1 ? "" : "s",
+           npins, npins == 1 ? "" : "s", f.n, f.n == 1 ? "" : "s");
+    int status = f.oom ? EX_OSERR : (strict && f.n > 0) ? 1 : EX_OK;
+    if (f.oom)
+        cli_error("check: out of memory: some warnings are missing");
+    if (fflush(stdout) != 0 && status == EX_OK)
+        status = EX_IOERR;
+    free(f.v);
+    if (have_tree)
+        config_destroy(&cfg);
+    policy_free(p);
+    return status;
+}
+
+const struct command cmd_check = {
+    "check",
+    "check a config: errors as FILE:LINE, warnings for likely mistakes",
+    usage,
+    run,
+};
