@@ -363,7 +363,7 @@ start_server() {
     mkdir -p "$d"
     "${pre[@]}" "$PYTHON3" "$SERVER_PY" --cert "$chain" --key "$key" --tls "$tls" --bind "$bind" \
         --port-file "$d/port" --record "$d/record" --conns "$d/conns" \
-        --lifetime "${SERVER_LIFETIME:-150}" --idle "$idle" $greet \
+        --lifetime "${SERVER_LIFETIME:-300}" --idle "$idle" $greet \
         >"$d/stdout" 2>"$d/stderr" </dev/null &
     local pid=$!
     _SERVER_PIDS="$_SERVER_PIDS $pid"
@@ -622,7 +622,7 @@ check_conn() {
 # counting "repeat", when given).
 check_log() {
     local msg
-    if ! msg=$("$PYTHON3" "$LOGCHECK_PY" "$LOG" --host "$3" --verdict "$1" --action "$2" \
+    if ! msg=$("$PYTHON3" -S "$LOGCHECK_PY" "$LOG" --host "$3" --verdict "$1" --action "$2" \
         ${4:+--count "$4"} 2>&1); then
         case_fail "json log: $msg"
     fi
@@ -631,7 +631,7 @@ check_log() {
 # check_log_fields: every line of the JSON log has every field of DESIGN 5.
 check_log_fields() {
     local msg
-    if ! msg=$("$PYTHON3" "$LOGCHECK_PY" "$LOG" --fields "$@" 2>&1); then
+    if ! msg=$("$PYTHON3" -S "$LOGCHECK_PY" "$LOG" --fields "$@" 2>&1); then
         case_fail "json log: $msg"
     fi
 }
