@@ -1,0 +1,290 @@
+#!/bin/bash
+# t_cli_check.sh - `pinshim check`: every config error the loader finds is one
+# FILE:LINE line and exit 1; each warning (single pin, expiry, duplicate host,
+# duplicate pin, public suffix, include_subdomains on a suffix, unknown keys)
+# comes with the line it is about; the summary line; exit codes.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+require_cmd date
+: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
+[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not found (build it: make)"
+
+cli() { run_plain "$PINSHIM_BIN" "$@"; }
+
+# Pins are only parsed, never matched here: fixed valid ones.
+A=sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+B=sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
+C=sha256/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA=
+B_CURL=sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
+day() { date -u -d "$1 days" +%F; }
+
+# Messages name the config as given: run from $T with relative names.
+cd "$T" || hard_error "cd $T"
+
+# line MARKER FILE: the line number of the line holding "# @MARKER".
+line() {
+    local n
+    n=$(grep -n "# @$1\$" "$2" | cut -d: -f1)
+    [ -n "$n" ] || hard_error "no marker @$1 in $2"
+    echo "$n"
+}
+
+# check_warning FILE MARKER REGEX: a "FILE:LINE: warning: ..." line on stderr
+# for the line of MARKER.
+check_warning() {
+    local l
+    l=$(line "$2" "$1")
+    grep -Eq -- "^$1:$l: warning: .*$3" "$ERR" || case_fail "no warning /$3/ at $1:$l"
+}
+
+# check_no_warning_at FILE MARKER: no warning for that line.
+check_no_warning_at() {
+    local l
+    l=$(line "$2" "$1")
+    ! grep -Eq -- "^$1:$l: warning:" "$ERR" || case_fail "unexpected warning at $1:$l: $(grep -E "^$1:$l:" "$ERR")"
+}
+
+# check_only_lines: every stderr line is a FILE:LINE warning (no stray output).
+check_only_warning_lines() {
+    local bad
+    bad=$(grep -Ev '^[^:]+:[0-9]+: warning: ' "$ERR")
+    [ -z "$bad" ] || case_fail "stderr lines that are not FILE:LINE warnings: $bad"
+}
+
+# ------------------------------------------------------------ a clean one ---
+
+cat > clean.conf <<EOF
+mode = "enforce";
+unpinned = "allow";
+log = { stderr = true; syslog = false; json = "/tmp/pinshim-check.jsonl"; verdicts = "all"; };
+state = "/var/lib/pinshim/tofu.state";
+warn_days = 20;
+programs = [ "/usr/bin/curl" ];
+hosts = (
+  { name = "api.example.com"; include_subdomains = true; pins = [ "$A", "$B" ];
+    expires = "$(day +400)"; mode = "report"; port = 8443; warn_days = 10; },
+  { name = "*.cdn.example.com"; pins = [ "$A", "$B" ]; },
+  { name = "192.0.2.10"; pins = [ "$A", "$B" ]; },
+  { name = "learned.example.com"; tofu = "chain"; },
+  { name = "localhost"; pins = [ "$A", "$B" ]; },
+  { name = "intranet"; pins = [ "$A", "$B" ]; },
+  { name = "example.co.uk"; include_subdomains = true; pins = [ "$A", "$B" ]; },
+  { name = "*.example.co.uk"; pins = [ "$A", "$C" ]; }
+);
+EOF
+
+case_begin "clean config (every key, issue 5 keys too): exit 0, no warning, summary line"
+cli check clean.conf
+check_rc 0
+[ -s "$ERR" ] && case_fail "stderr is not empty"
+check_out_has '^clean\.conf: 8 hosts, 14 pins, 0 errors, 0 warnings$'
+check_count '' 1
+case_end
+
+case_begin "-c CONF is the same as CONF"
+cli check -c clean.conf
+check_rc 0
+check_out_has '^clean\.conf: 8 hosts'
+case_end
+
+case_begin "no argument: \$PINSHIM_CONFIG"
+PINSHIM_CONFIG=clean.conf run_plain env PINSHIM_CONFIG=clean.conf "$PINSHIM_BIN" check
+check_rc 0
+check_out_has '^clean\.conf: 8 hosts'
+case_end
+
+# --------------------------------------------------------------- errors ---
+
+# err_case NAME CONTENT REGEX: CONTENT has one line with "# @err"; check
+# reports exactly one error line FILE:LINE for it and exits 1.
+err_case() {
+    local name=$1 content=$2 regex=$3 f=err-$_RUN_N.conf
+    printf '%s\n' "$content" > "$f"
+    case_begin "error: $name -> $f:LINE, exit 1"
+    cli check "$f"
+    check_rc 1
+    local l
+    l=$(line err "$f")
+    check_err_has "^$f:$l: .*$regex"
+    [ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines, expected 1"
+    check_out_has "^$f: 1 error"
+    case_end
+}
+
+err_case "bad pin" 'hosts = (
+  { name = "a.example.com";
+    pins = [ "sha256/AAAA" ]; }  # @err
+);' 'bad pin'
+
+err_case "pin not sha256/" "hosts = (
+  { name = \"a.example.com\"; pins = [ \"$A\",
+    \"md5/xyz\" ]; }  # @err
+);" 'bad pin'
+
+err_case "bad mode" 'mode = "strict";  # @err
+hosts = ();' 'mode must be'
+
+err_case "bad expires date" "hosts = (
+  { name = \"a.example.com\"; pins = [ \"$A\", \"$B\" ];
+    expires = \"2027-02-30\"; }  # @err
+);" 'expires must be'
+
+err_case "no pins" 'hosts = (
+  { name = "a.example.com"; }  # @err
+);' 'no pins'
+
+err_case "bad host name" "hosts = (
+  { name = \"a..example.com\"; pins = [ \"$A\" ]; }  # @err
+);" 'not a host name'
+
+err_case "include_subdomains on an IP" "hosts = (
+  { name = \"192.0.2.1\"; include_subdomains = true; pins = [ \"$A\" ]; }  # @err
+);" 'include_subdomains'
+
+err_case "port out of range" "hosts = (
+  { name = \"a.example.com\"; pins = [ \"$A\" ];
+    port = 70000; }  # @err
+);" 'port must be'
+
+err_case "libconfig syntax error" "mode = \"enforce\";
+hosts = (
+  { name = ; pins = [ \"$A\" ]; }  # @err
+);" 'syntax error'
+
+case_begin "missing config: one line, exit 66"
+cli check no-such.conf
+check_rc 66
+check_err_has '^no-such\.conf: .*(No such file|cannot read)'
+[ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines"
+case_end
+
+# ------------------------------------------------------------- warnings ---
+
+cat > warn.conf <<EOF
+mode = "enforce";
+moed = "report";  # @topkey
+log = { stderr = true;
+        sylog = false; };  # @logkey
+warn_days = 60;
+hosts = (
+  { name = "single.example.com";
+    pins = [ "$A" ]; },  # @single
+  { name = "dup-pin.example.com";
+    pins = [ "$A",  # @pinfirst
+             "$B",  # @pinB
+             "$B_CURL" ]; },  # @pindup
+  { name = "soon.example.com"; pins = [ "$A", "$B" ];
+    expires = "$(day +10)"; },  # @soon
+  { name = "past.example.com"; pins = [ "$A", "$B" ];
+    expires = "$(day -3)"; },  # @past
+  { name = "far.example.com"; pins = [ "$A", "$B" ];
+    expires = "$(day +200)"; },  # @far
+  { name = "global-window.example.com"; pins = [ "$A", "$B" ];
+    expires = "$(day +45)"; },  # @global60
+  { name = "own-window.example.com"; pins = [ "$A", "$B" ]; warn_days = 5;
+    expires = "$(day +10)"; },  # @own5
+  { name = "twice.example.com"; pins = [ "$A", "$B" ]; },  # @twice1
+  { name = "TWICE.example.com."; pins = [ "$A", "$C" ]; },  # @twice2
+  { name = "ports.example.com"; pins = [ "$A", "$B" ]; port = 8443; },  # @port1
+  { name = "ports.example.com"; pins = [ "$A", "$B" ]; port = 9443; },  # @port2
+  { name = "ports.example.com"; pins = [ "$A", "$B" ]; port = 8443; },  # @port3
+  { name = "co.uk"; pins = [ "$A", "$B" ]; },  # @couk
+  { name = "com"; pins = [ "$A", "$B" ];
+    include_subdomains = true; },  # @comincl
+  { name = "*.co.uk"; pins = [ "$A", "$B" ]; },  # @wildcouk
+  { name = "*.github.io";
+    include_subdomains = true;  # @wildincl
+    pins = [ "$A", "$B" ]; },
+  { name = "github.io"; pins = [ "$A", "$B" ]; },  # @ghio
+  { name = "localhost"; pins = [ "$A", "$B" ]; },  # @localhost
+  { name = "127.0.0.1"; pins = [ "$A", "$B" ]; },  # @ip
+  { name = "intranet"; include_subdomains = true; pins = [ "$A", "$B" ]; },  # @intranet
+  { name = "example.co.uk"; include_subdomains = true; pins = [ "$A", "$B" ]; },  # @exampleco
+  { name = "keys.example.com"; pins = [ "$A", "$B" ];
+    includeSubdomains = true;  # @hostkey1
+    expire = "2030-01-01"; }  # @hostkey2
+);
+EOF
+
+case_begin "warnings: exit 0, only FILE:LINE warning lines on stderr, summary with the count"
+cli check warn.conf
+check_rc 0
+check_only_warning_lines
+n=$(wc -l < "$ERR")
+check_out_has "^warn\.conf: 22 hosts, 44 pins, 0 errors, $n warnings\$"
+# warnings come in line order
+sort -t: -k2,2n -s "$ERR" | cmp -s - "$ERR" || case_fail "warnings are not in line order"
+case_end
+cp "$ERR" "$T/warn.err"
+
+w_case() {   # w_case NAME MARKER REGEX
+    case_begin "warning: $1 (line of @$2)"
+    ERR=$T/warn.err
+    check_warning warn.conf "$2" "$3"
+    case_end
+}
+no_w_case() {   # no_w_case NAME MARKER
+    case_begin "no warning: $1 (line of @$2)"
+    ERR=$T/warn.err
+    check_no_warning_at warn.conf "$2"
+    case_end
+}
+
+w_case "unknown top-level key, with a suggestion" topkey 'unknown key "moed".*did you mean "mode"'
+w_case "unknown key in log" logkey 'unknown key "sylog" in log.*"syslog"'
+w_case "a single pin" single 'single\.example\.com.*single pin'
+w_case "a pin listed twice (sha256/ and sha256// forms)" pindup "dup-pin\.example\.com.*twice \(first at line $(line pinB warn.conf)\)"
+no_w_case "the pin's first listing" pinB
+no_w_case "the first of the duplicate pins" pinfirst
+w_case "pins expire within warn_days" soon 'soon\.example\.com.*expire on .*in (9|10) days'
+w_case "pins expired" past 'past\.example\.com.*expired on'
+no_w_case "expiry far away" far
+w_case "top-level warn_days = 60 widens the window" global60 'global-window\.example\.com.*expire on'
+no_w_case "entry warn_days = 5 narrows it" own5
+no_w_case "first of two entries for one name" twice1
+w_case "same name again (case, trailing dot ignored)" twice2 "twice\.example\.com.*listed twice \(first at line $(line twice1 warn.conf)\)"
+no_w_case "same name on another port" port2
+w_case "same name and port again" port3 "ports\.example\.com.*port 8443.*listed twice \(first at line $(line port1 warn.conf)\)"
+w_case "a public suffix (co.uk)" couk '"co\.uk" is a public suffix'
+w_case "include_subdomains on the public suffix com" comincl 'include_subdomains on the public suffix "com"'
+w_case "a wildcard directly under a public suffix" wildcouk '"\*\.co\.uk" is directly under the public suffix "co\.uk"'
+w_case "include_subdomains on a wildcard under a public suffix" wildincl 'include_subdomains on the wildcard "\*\.github\.io"'
+w_case "a private-section public suffix (github.io)" ghio '"github\.io" is a public suffix'
+no_w_case "localhost is not a public suffix" localhost
+no_w_case "an IP literal is not a public suffix" ip
+no_w_case "a single label outside the list (intranet)" intranet
+no_w_case "include_subdomains on a registrable domain (example.co.uk)" exampleco
+w_case "unknown key in a host entry, with a suggestion" hostkey1 'unknown key "includeSubdomains" in a host entry.*"include_subdomains"'
+w_case "another unknown key in a host entry" hostkey2 'unknown key "expire" in a host entry.*"expires"'
+
+case_begin "--strict: warnings make exit 1"
+cli check --strict warn.conf
+check_rc 1
+case_end
+
+case_begin "--strict on a clean config: exit 0"
+cli check --strict clean.conf
+check_rc 0
+case_end
+
+# --------------------------------------------------------------- usage ---
+
+case_begin "two configs: usage error 64"
+cli check clean.conf warn.conf
+check_rc 64
+check_err_has '^pinshim: check: '
+case_end
+
+case_begin "unknown option: usage error 64"
+cli check --bogus clean.conf
+check_rc 64
+case_end
+
+case_begin "--help: usage on stdout, exit 0"
+cli check --help
+check_rc 0
+check_out_has '^usage: pinshim check'
+case_end
+
+finish
