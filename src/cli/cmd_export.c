@@ -10,6 +10,7 @@
 #include "policy.h"
 #include <errno.h>
 #include <getopt.h>
+#include <libpsl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -60,8 +61,10 @@ static void usage(FILE *out)
             "                port (stricter).  Several entries for one name: the one for\n"
             "                every port (else the first) is exported, the others skipped.\n"
             "  trustkit      wildcards and IP literals: skipped.  Fewer than two distinct\n"
-            "                pins: skipped (TrustKit insists on a backup pin).  Ports and\n"
-            "                several entries for one name: as for android.\n"
+            "                pins: skipped (TrustKit insists on a backup pin).  Names TrustKit\n"
+            "                refuses at start-up (a public suffix, a name under a top-level\n"
+            "                domain the Public Suffix List does not know, like .test):\n"
+            "                skipped.  Ports and several entries for one name: as android.\n"
             "  okhttp        no expiry: the pins stay in force after the date (stricter);\n"
             "                an entry already expired is skipped.  No report mode: skipped.\n"
             "                A port: dropped (stricter).  \"*.x\" with include_subdomains\n"
@@ -107,6 +110,7 @@ struct exporter {
     struct warning *warnings;  /* printed sorted by line */
     long max_age;
     const char *report_uri;
+    const psl_ctx_t *psl;      /* TrustKit's name rules; NULL: not checked */
 };
 
 static void vwarn_entry(struct exporter *x, const struct host_entry *e, const char *what, const char *fmt, va_list ap)
@@ -482,6 +486,27 @@ static void okhttp_union(struct exporter *x)
     free(sorted);
 }
 
+/* TrustKit refuses (an exception at start-up) a domain that is not under a
+ * known registry of the Public Suffix List, or is a registry itself (its
+ * GetRegistryLength() is 0). */
+static bool trustkit_name_refused(struct exporter *x, size_t i)
+{
+    const struct host_entry *e = &x->p->entries[i];
+    const char *tld = strrchr(e->name, '.');
+    tld = tld ? tld + 1 : e->name;
+    if (!x->psl)
+        return false;
+    if (psl_is_public_suffix2(x->psl, e->name, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE)) {
+        skip(x, i, "TrustKit refuses a public suffix as a pinned domain");
+        return true;
+    }
+    if (!psl_is_public_suffix2(x->psl, tld, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE)) {
+        skip(x, i, "TrustKit refuses names outside the Public Suffix List (unknown top-level domain \"%s\")", tld);
+        return true;
+    }
+    return false;
+}
+
 static void choose(struct exporter *x)
 {
     const struct policy *p = x->p;
@@ -508,6 +533,8 @@ static void choose(struct exporter *x)
                 skip(x, i, "%s pins host names, not IP addresses", target_name(t));
             else if (t == T_ANDROID && mode == MODE_REPORT)
                 skip(x, i, "Android has no report-only mode (enforcing would block what the config only reports)");
+            else if (t == T_TRUSTKIT && trustkit_name_refused(x, i))
+                ; /* said why */
             else if (t == T_TRUSTKIT && distinct_pins(e) < 2)
                 skip(x, i, "TrustKit requires at least two pins (a backup pin); the entry has one");
             break;
@@ -858,7 +885,14 @@ static int run(int argc, char **argv)
         policy_free(p);
         return EX_OSERR;
     }
+    psl_ctx_t *latest = NULL;
+    if (x.target == T_TRUSTKIT) {
+        latest = psl_latest(NULL);
+        x.psl = latest ? latest : psl_builtin();
+    }
     choose(&x);
+    psl_free(latest);
+    x.psl = NULL;
 
     size_t exported = 0;
     for (size_t i = 0; i < p->nentries; i++)

@@ -187,6 +187,28 @@ check_no_warn all.conf rep
 check_out_lacks 'one\.example\.com|cdn\.example|192\.0\.2\.10'
 case_end
 
+cat > tknames.conf <<EOF
+hosts = (
+  { name = "pinned.test"; pins = [ "$A", "$B" ]; },  # @test
+  { name = "co.uk"; pins = [ "$A", "$B" ]; },  # @suffix
+  { name = "api.example.co.uk"; pins = [ "$A", "$B" ]; }  # @fine
+);
+EOF
+
+case_begin "trustkit: names TrustKit refuses at start-up (unknown TLD, a public suffix) skipped with warnings"
+cli export --format trustkit tknames.conf
+check_rc 0
+check_xml
+check_warn tknames.conf test 'not exported: .*unknown top-level domain "test"'
+check_warn tknames.conf suffix 'not exported: .*public suffix'
+check_no_warn tknames.conf fine
+py '
+import sys, plistlib
+d = plistlib.load(open(sys.argv[1], "rb"))
+assert list(d["TSKConfiguration"]["TSKPinnedDomains"]) == ["api.example.co.uk"], d
+'
+case_end
+
 # ---------------------------------------------------------------- okhttp ---
 
 case_begin "okhttp: CertificatePinner.Builder() with .add(pattern, pins...), *. and **. patterns"
