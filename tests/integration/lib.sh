@@ -175,7 +175,8 @@ require_lib() {
 
 # Make $TEST_CLIENT usable: the built one, else compile it into $T.
 require_client() {
-    if [ -x "$TEST_CLIENT" ]; then
+    # The built one, unless its source is newer (a run by hand after an edit).
+    if [ -x "$TEST_CLIENT" ] && ! [ "$_lib_dir/tls_client.c" -nt "$TEST_CLIENT" ]; then
         return 0
     fi
     local cflags libs

@@ -140,6 +140,37 @@ for v in 1.2 1.3; do
     expect_tc_block
     check_conn 'resumed=1'
     case_end
+
+    # The host is the SNI the client sets for THIS handshake (DESIGN 3.1),
+    # not the name stored in the session it offers: a session made with an
+    # unpinned name on the interceptor, offered when connecting to
+    # pinned.test, must not make pinned.test "unpinned".
+    use_server "chain-att-$v"
+    write_conf "$CONF" pinned.test "$PIN_LEAF,$PIN_INT"
+    case_begin "TLS $v: interceptor's session for an unpinned name, offered for pinned.test: blocked"
+    client --sni other.test --insecure --tls "$v" --send "unpinned $$" --read --sess-out "$T/xsess-$v.pem"
+    [ "$RC" = 0 ] && [ -s "$T/xsess-$v.pem" ] || case_fail "could not save a session for other.test (rc $RC)"
+    mark
+    : > "$LOG"
+    tc_run --insecure --sess-in "$T/xsess-$v.pem"
+    expect_tc_block
+    case_end
+
+    # The same with one SSL object reused through SSL_clear(), which keeps
+    # the last session: good.test (right pin) then bad.test (wrong pin).
+    use_server "chain-leaf-$v"
+    write_conf "$CONF" good.test "$PIN_INT" bad.test "$PIN_UNRELATED"
+    case_begin "TLS $v: SSL_clear reuse, good.test session offered for bad.test: bad.test blocked"
+    client --reuse-ssl --hosts good.test,bad.test --cafile "$PKI/root.pem" --tls "$v" --send "$PROBE"
+    check_rc 2
+    check_out_has '^handshake .*sni=good\.test result=ok '
+    check_out_has '^handshake .*sni=bad\.test result=refused .*err=1 verify=50 '
+    check_out_lacks '^write .*sni=bad\.test result=ok'
+    wait_conns 2 || case_fail "server finished $(new_conns) connections, expected 2"
+    [ "$(new_bytes)" = "${#PROBE}" ] || case_fail "server received $(new_bytes) bytes, expected ${#PROBE} (good.test only)"
+    check_log pass allowed good.test 1
+    check_log fail blocked bad.test 1
+    case_end
 done
 
 # ---- IP-literal entries: matched when the client sends no SNI ----

@@ -112,6 +112,26 @@ check_out_has '^handshake .*result=refused .*err=1 verify=50 '
 check_zero_bytes 1
 case_end
 
+# The environment is emptied before the first handshake (nginx workers):
+# the config named at load time is still the one used (DESIGN 9).
+CONF=$T/clearenv-right.conf
+write_conf "$CONF" pinned.test "$PIN_LEAF"
+case_begin "clearenv() before the first handshake: the load-time config applies (right pin passes)"
+tc --clearenv
+check_rc 0
+check_received "config probe $$"
+check_log pass allowed pinned.test 1
+case_end
+
+CONF=$T/clearenv-wrong.conf
+write_conf "$CONF" pinned.test "$PIN_UNRELATED"
+case_begin "clearenv() before the first handshake: wrong pin blocked with verdict fail (not a config error)"
+tc --clearenv
+check_rc 2
+check_zero_bytes 1
+check_log fail blocked pinned.test 1
+case_end
+
 # Programs that never do TLS behave exactly as without the library.
 same_as_plain() {  # same_as_plain DESC CMD...
     local desc=$1

@@ -78,6 +78,27 @@ for v in 1.2 1.3; do
     check_out_has '^read .*result=failed'
     case_end
 
+    # One SSL object reused through SSL_clear(): the block of one handshake
+    # must not stick to the object, nor a pass (DESIGN 9: reset the memory
+    # when a new handshake starts).
+    use_server "plain$v"
+    CONF=$T/goodbad.conf
+    write_conf "$CONF" good.test "$PIN_INT" bad.test "$PIN_UNRELATED"
+    case_begin "TLS $v: one SSL reused with SSL_clear: bad, good, bad, good judged one by one"
+    client --reuse-ssl --hosts bad.test,good.test,bad.test,good.test --cafile "$PKI/root.pem" \
+        --tls "$v" --send "reuse $$"
+    check_rc 2
+    check_count '^handshake .*sni=bad\.test result=refused .*err=1 verify=50 ' 2
+    check_count '^handshake .*sni=good\.test result=ok ' 2
+    check_count '^write .*sni=good\.test result=ok' 2
+    check_count '^write .*sni=bad\.test' 0
+    wait_conns 4 || case_fail "server finished $(new_conns) connections, expected 4"
+    [ "$(new_record | grep -oF "reuse $$" | wc -l)" = 2 ] ||
+        case_fail "server got: $(new_record | tr -c '[:print:]' '.')"
+    check_log pass allowed good.test 2
+    check_log fail blocked bad.test 2
+    case_end
+
     # No SNI: the host is the name given to SSL_set1_host (DESIGN 3.1).
     use_server "plain$v"
     CONF=$CONF_WRONG

@@ -12,6 +12,10 @@
  * It uses only API present in both OpenSSL 1.1.1 and 3.x, so the same file
  * builds against either (the pinshim tests build it against both).
  *
+ * --reuse-ssl runs the --hosts names one after the other on ONE SSL object
+ * (SSL_clear in between); --clearenv empties the environment before the
+ * first handshake, as nginx workers do.
+ *
  * Exit status: 0 every handshake (and every requested write/read) succeeded;
  * 2 a handshake was refused; 3 handshakes succeeded but a later write or read
  * failed; 1 usage or setup error (cannot connect, bad option, ...).
@@ -85,10 +89,13 @@ struct opts {
     int timeout;
     int deadline;
     int quiet;              /* threads mode: only the summary */
+    int reuse_ssl;          /* one SSL object for every host of --hosts (SSL_clear) */
+    int clear_env;          /* clearenv() before the first handshake */
 };
 
 static struct opts o;
 static SSL_CTX *ctx;
+static SSL *reused_ssl; /* --reuse-ssl: one SSL object, SSL_clear between handshakes */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *who = "main";
 
@@ -417,7 +424,13 @@ static enum outcome one(const char *sni, SSL_SESSION **sess_io, struct counts *c
         c->error++;
         return OUT_ERROR;
     }
-    ssl = SSL_new(ctx);
+    if (reused_ssl) {
+        ssl = reused_ssl;
+        if (!SSL_clear(ssl))
+            die("SSL_clear failed");
+    } else {
+        ssl = SSL_new(ctx);
+    }
     if (!ssl)
         die("SSL_new failed");
     SSL_set_fd(ssl, fd);
@@ -495,7 +508,8 @@ static enum outcome one(const char *sni, SSL_SESSION **sess_io, struct counts *c
     if (ok)
         SSL_shutdown(ssl); /* one close_notify, no waiting for the peer's */
     ERR_clear_error();
-    SSL_free(ssl);
+    if (ssl != reused_ssl)
+        SSL_free(ssl);
     close(fd);
     return res;
 }
@@ -645,6 +659,18 @@ static int run_single(void)
     enum outcome r;
 
     memset(&c, 0, sizeof(c));
+    if (o.reuse_ssl) {
+        /* One SSL object for every name of --hosts, SSL_clear() between
+         * handshakes: a verdict (or a block) must not stick to the object. */
+        reused_ssl = SSL_new(ctx);
+        if (!reused_ssl)
+            die("SSL_new failed");
+        for (int i = 0; i < o.nhosts; i++)
+            one(strcmp(o.hosts[i], "none") ? o.hosts[i] : NULL, NULL, &c, 1);
+        SSL_free(reused_ssl);
+        reused_ssl = NULL;
+        return exit_code(&c);
+    }
     if (o.sess_in) {
         FILE *f = fopen(o.sess_in, "r");
         if (!f)
@@ -684,6 +710,7 @@ static void usage(void)
             "        [--send STR] [--read] [--write-after-refusal]\n"
             "        [--resume] [--sess-in F] [--sess-out F]\n"
             "        [--threads T --count N --hosts h1,h2] [--quiet] [--fork [--hosts h1,h2]]\n"
+            "        [--reuse-ssl --hosts h1,h2] [--clearenv]\n"
             "        [--timeout SECS] [--deadline SECS]\n");
     exit(1);
 }
@@ -729,6 +756,8 @@ int main(int argc, char **argv)
         { "timeout", required_argument, NULL, 'w' },
         { "deadline", required_argument, NULL, 'D' },
         { "quiet", no_argument, NULL, 'q' },
+        { "reuse-ssl", no_argument, NULL, 'U' },
+        { "clearenv", no_argument, NULL, 'E' },
         { "help", no_argument, NULL, '?' },
         { NULL, 0, NULL, 0 },
     };
@@ -781,6 +810,8 @@ int main(int argc, char **argv)
         case 'w': o.timeout = atoi(optarg); break;
         case 'D': o.deadline = atoi(optarg); break;
         case 'q': o.quiet = 1; break;
+        case 'U': o.reuse_ssl = 1; break;
+        case 'E': o.clear_env = 1; break;
         default: usage();
         }
     }
@@ -796,8 +827,14 @@ int main(int argc, char **argv)
         die("--threads needs --count N and --hosts LIST");
     if (o.resume && o.mode == MODE_NONBLOCKING)
         die("--resume is not supported with --mode nonblocking");
+    if (o.reuse_ssl && (o.nhosts == 0 || o.threads > 0 || o.do_fork || o.resume))
+        die("--reuse-ssl needs --hosts LIST and no --threads/--fork/--resume");
     if (o.deadline > 0)
         alarm((unsigned)o.deadline);
+    /* Like nginx workers: the environment is gone before the first
+     * handshake (the library must have kept PINSHIM_CONFIG at load time). */
+    if (o.clear_env && clearenv() != 0)
+        die("clearenv failed");
 
     OPENSSL_init_ssl(0, NULL);
     ctx = SSL_CTX_new(TLS_client_method());
