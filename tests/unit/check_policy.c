@@ -749,6 +749,22 @@ START_TEST(test_error_not_a_host_name)
 }
 END_TEST
 
+/* include_subdomains on an IP literal is refused, at the entry's line */
+START_TEST(test_error_ip_include_subdomains)
+{
+    expect_error("hosts = (\n"
+                 "  { name = \"a.example.com\"; pins = [ " P1 " ]; },\n"
+                 "  { name = \"192.0.2.10\"; include_subdomains = true; pins = [ " P2 " ]; }\n"
+                 ");\n",
+                 3, "192.0.2.10");
+    expect_error("hosts = (\n"
+                 "\n"
+                 "  { name = \"[::1]\"; include_subdomains = true; pins = [ " P2 " ]; }\n"
+                 ");\n",
+                 3, "::1");
+}
+END_TEST
+
 START_TEST(test_error_log_values)
 {
     expect_error("log = {\n"
@@ -802,6 +818,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_error_port);
     tcase_add_test(tc, test_error_no_pins);
     tcase_add_test(tc, test_error_not_a_host_name);
+    tcase_add_test(tc, test_error_ip_include_subdomains);
     tcase_add_test(tc, test_error_log_values);
     suite_add_tcase(s, tc);
     return s;
