@@ -132,6 +132,24 @@ check_zero_bytes 1
 check_log fail blocked pinned.test 1
 case_end
 
+# verdicts = "failures": a pass is not logged, a failure is.
+CONF=$T/failures-only.conf
+write_conf "$CONF" -v failures pinned.test "$PIN_LEAF" bad.test "$PIN_UNRELATED"
+case_begin "verdicts = failures: a pass writes no JSON line"
+tc
+check_rc 0
+check_received "config probe $$"
+if [ -s "$LOG" ]; then
+    case_fail "a pass was logged: $(head -c 300 "$LOG")"
+fi
+case_end
+case_begin "verdicts = failures: a failure is logged"
+client --sni bad.test --cafile "$PKI/root.pem" --send "config probe $$"
+check_rc 2
+check_zero_bytes 1
+check_log fail blocked bad.test 1
+case_end
+
 # Programs that never do TLS behave exactly as without the library.
 same_as_plain() {  # same_as_plain DESC CMD...
     local desc=$1

@@ -20,6 +20,7 @@ expect_block() {
     check_out_has '^handshake .*result=refused .*err=1 verify=50 '
     check_out_has '^handshake .*result=refused .*reason="[^"]*[Pp]in[^"]*pinned\.test'
     check_out_lacks '^(write|read) .*result=ok'
+    check_out_lacks '^pinshim'   # the library never prints on stdout (DESIGN 6)
     check_zero_bytes 1
     check_log fail blocked pinned.test 1
 }

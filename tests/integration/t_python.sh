@@ -187,4 +187,39 @@ for v in 1.3 1.2; do
     done
 done
 
+# O_CLOEXEC (DESIGN 6): after handshakes (config read, JSON log written),
+# a program exec'd by the client inherits no descriptor of the library.
+# The descriptors the same program inherits without the library (from
+# whatever started the test) are the baseline.
+cat > "$T/fdexec.py" <<'PYEOF'
+import os, socket, ssl, sys
+port = int(sys.argv[1])
+for name in ("pinned.test", "bad.test"):
+    ctx = ssl.create_default_context(cafile=sys.argv[2])
+    try:
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname=name)
+        print("handshake", name, "ok")
+        s.close()
+    except ssl.SSLError as e:
+        print("handshake", name, "refused")
+sys.stdout.flush()
+os.execv("/bin/sh", ["sh", "-c", 'for f in /proc/$$/fd/*; do echo "fd ${f##*/} -> $(readlink $f)"; done'])
+PYEOF
+use_server tls1.3
+write_conf "$CONF" pinned.test "$PIN_LEAF" bad.test "$PIN_UNRELATED"
+case_begin "no descriptor of the library survives exec() (pass and block before it)"
+run_plain "$PYTHON3" "$T/fdexec.py" "$SERVER_PORT" "$PKI/root.pem"
+grep '^fd ' "$OUT" | awk '{print $2}' | sort > "$T/fd.baseline"
+grep -q '^fd 1 ' "$OUT" || case_fail "the fd listing did not run: $(head -c 300 "$OUT")"
+run_preloaded "$PYTHON3" "$T/fdexec.py" "$SERVER_PORT" "$PKI/root.pem"
+check_rc 0
+check_out_has '^handshake pinned.test ok'
+check_out_has '^handshake bad.test refused'
+check_log pass allowed pinned.test 1
+check_log fail blocked bad.test 1
+leaked=$(grep '^fd ' "$OUT" | awk '{print $2}' | sort | comm -13 "$T/fd.baseline" - || true)
+[ -z "$leaked" ] ||
+    case_fail "descriptors inherited across exec: $(grep '^fd ' "$OUT" | grep -E "^fd ($(echo $leaked | tr ' ' '|')) " | tr '\n' ';')"
+case_end
+
 finish
