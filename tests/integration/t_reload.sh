@@ -345,4 +345,130 @@ echo "# $(grep -c '^[0-9]* start=' "$LOOP_OUT") connections in $(awk -v a="$T0" 
 [ -n "$_CASE_ERRS" ] && diag_loop
 case_end
 
+# ---- a process that starts without a good policy ----
+
+# selfchange.py PORT CAFILE CONF NEWCONF: connect every 0.2 s; after the 3rd
+# connection put NEWCONF in place (copy + rename); stop at the first pass
+# after that (at most 10 s) and print how long it took.
+cat > "$T/selfchange.py" <<'PYEOF'
+import os, shutil, socket, ssl, sys, time
+port, ca, conf, newconf = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+def one():
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="pinned.test"):
+                return "ok"
+    except ssl.SSLCertVerificationError as e:
+        return "blocked%s" % e.verify_code
+changed = None
+for i in range(100):
+    r = one()
+    print("%d %s" % (i, r), flush=True)
+    if changed is not None and r == "ok":
+        print("first pass %.3f s after the change" % (time.time() - changed), flush=True)
+        break
+    if changed is None and i == 2:
+        shutil.copy(newconf, conf + ".new")
+        os.rename(conf + ".new", conf)
+        changed = time.time()
+    if changed is not None and time.time() - changed > 10:
+        print("no pass within 10 s", flush=True)
+        break
+    time.sleep(0.2)
+PYEOF
+
+# check_recovery: the selfchange run was blocked 3 times, then passed in time.
+check_recovery() {
+    local d
+    check_rc 0
+    check_out_has '^0 blocked50$'
+    check_out_has '^2 blocked50$'
+    check_out_has '^first pass [0-9.]+ s after the change$'
+    d=$(sed -n 's/^first pass \([0-9.]*\) s after the change$/\1/p' "$OUT")
+    [ -n "$d" ] && echo "# measured delay ($1): $d s"
+    [ -n "$d" ] && awk -v d="$d" -v m="$MAX_DELAY" 'BEGIN { exit !(d + 0 <= m + 0) }' ||
+        case_fail "the fixed config applied after ${d:-?} s (more than $MAX_DELAY s)"
+}
+
+case_begin "started with a broken config (fail closed, verdict error with FILE:LINE): a fixed file (rename) applies within ${MAX_DELAY} s"
+cp "$BROKEN" "$CONF"
+RUN_TIMEOUT=40 run_preloaded "$PYTHON3" "$T/selfchange.py" "$SERVER_PORT" "$PKI/root.pem" "$CONF" "$RIGHT"
+check_recovery "broken at start, then fixed"
+# A config that cannot be read cannot say where the JSON log is: the error
+# verdicts go to stderr, naming FILE:LINE, and sum (with "[N more times ...]")
+# to the number of refusals.
+nb=$(grep -c '^[0-9]* blocked50$' "$OUT")
+ne=$(awk -v c="$CONF:$BROKEN_LINE:" '
+    /^pinshim: BLOCKED pinned\.test.* verdict error/ && index($0, c) {
+        if (match($0, /\[[0-9]+ more times within [0-9]+ s\]/)) {
+            s = substr($0, RSTART + 1, RLENGTH - 2); split(s, f, " "); e += f[1]
+        } else e++
+    }
+    END { print e + 0 }' "$ERR")
+[ "$nb" -ge 3 ] && [ "$ne" = "$nb" ] ||
+    case_fail "$nb refusals, $ne 'verdict error ... $CONF:$BROKEN_LINE:' events on stderr (expected the same, >= 3)"
+case_end
+
+case_begin "started with no config file at all (fail closed): a config created (rename) applies within ${MAX_DELAY} s"
+rm -f "$CONF"
+RUN_TIMEOUT=40 run_preloaded "$PYTHON3" "$T/selfchange.py" "$SERVER_PORT" "$PKI/root.pem" "$CONF" "$RIGHT"
+check_recovery "missing at start, then created"
+check_err_has "$CONF: cannot read the config"
+case_end
+
+# ---- reloads while many threads handshake ----
+
+case_begin "4 threads x 3000 handshakes while the config flips right/wrong every 0.4 s: no crash, every handshake passed or was pin-refused, the log sums to exactly 3000"
+write_conf "$RIGHT.all" -v all pinned.test "sha256//$PIN_LEAF"
+write_conf "$WRONG.all" -v all pinned.test "sha256//$PIN_UNRELATED"
+cp "$RIGHT.all" "$CONF"
+FLIP_STOP=$T/flip.stop
+rm -f "$FLIP_STOP"
+(
+    k=0
+    while [ ! -e "$FLIP_STOP" ] && [ $k -lt 300 ]; do
+        k=$((k + 1))
+        if [ $((k % 2)) = 1 ]; then cp "$WRONG.all" "$CONF.flip"; else cp "$RIGHT.all" "$CONF.flip"; fi
+        mv -f "$CONF.flip" "$CONF"
+        sleep 0.4
+    done
+) </dev/null >/dev/null 2>&1 &
+FLIP_PID=$!
+_SERVER_PIDS="$_SERVER_PIDS $FLIP_PID"
+t0=$EPOCHREALTIME
+RUN_TIMEOUT=150 client --sni pinned.test --cafile "$PKI/root.pem" --tls 1.2 --threads 4 --count 3000 \
+    --hosts pinned.test --quiet --deadline 140
+t1=$EPOCHREALTIME
+: > "$FLIP_STOP"
+wait "$FLIP_PID" 2>/dev/null
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+check_timeout
+[ "$RC" = 0 ] || [ "$RC" = 2 ] || case_fail "tls_client exit status $RC (crash or setup error)"
+sum=$(sed -n 's/^summary total ok=\([0-9]*\) refused=\([0-9]*\) pinblock=\([0-9]*\) error=0 io_failed=0$/\1 \2 \3/p' "$OUT")
+read -r okn refn pbn <<<"${sum:-x x x}"
+echo "# 3000 handshakes in $secs s under reloads: ok=$okn refused=$refn"
+if [ -z "$sum" ]; then
+    case_fail "no clean summary line: $(grep '^summary total' "$OUT")"
+else
+    [ $((okn + refn)) = 3000 ] || case_fail "ok + refused = $((okn + refn)), expected 3000"
+    [ "$refn" = "$pbn" ] || case_fail "$refn refused but $pbn pin blocks"
+    if awk -v s="$secs" 'BEGIN { exit !(s >= 3) }'; then
+        [ "$okn" -gt 0 ] && [ "$refn" -gt 0 ] || case_fail "the flips were not seen: ok=$okn refused=$refn in $secs s"
+    fi
+    "$PYTHON3" - "$LOG" "$okn" "$refn" > "$T/flip.out" 2>&1 <<'PYEOF' || case_fail "$(cat "$T/flip.out")"
+import json, sys
+ev = {"pass": 0, "fail": 0}
+for l in open(sys.argv[1]):
+    if l.strip():
+        o = json.loads(l)
+        if o.get("host") == "pinned.test":
+            ev[o["verdict"]] = ev.get(o["verdict"], 0) + o.get("repeat", 1)
+want = {"pass": int(sys.argv[2]), "fail": int(sys.argv[3])}
+if ev != want:
+    sys.exit("logged events %r, expected %r" % (ev, want))
+PYEOF
+fi
+case_end
+
 finish

@@ -212,6 +212,16 @@ check_log_fields
 case_end
 cp "$STATE" "$T/state.learned"
 
+case_begin "the same host in another case with a trailing dot (SNI PINNED.Test.): the same record, no second one"
+cl genuine PINNED.Test. --cafile "$PKI/root.pem"
+check_rc 0
+cmp -s "$STATE" "$T/state.learned" || case_fail "the state changed: $(cat "$STATE")"
+check_log pass allowed pinned.test 1
+cl attacker PINNED.Test. --cafile "$PKI/attacker-root.pem"
+check_rc 2
+cmp -s "$STATE" "$T/state.learned" || case_fail "the state changed: $(cat "$STATE")"
+case_end
+
 case_begin "impostor chain whose root the client trusts (attacker root), tofu=chain: blocked, the record unchanged"
 cl attacker pinned.test --cafile "$PKI/attacker-root.pem"
 check_rc 2
