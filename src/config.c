@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int policy_index(struct policy *p);   /* policy.c */
 
@@ -17,6 +18,7 @@ int policy_index(struct policy *p);   /* policy.c */
 #endif
 
 #define MESSAGE_MAX 1024
+#define CONFIG_MAX_BYTES (64L * 1024 * 1024)
 
 struct loader {
     struct policy *p;
@@ -27,11 +29,35 @@ struct loader {
 static int fail(struct loader *l, const config_setting_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* libconfig records an array element's line only after reading the token that
+ * follows it, so the last element of a list written over several lines gets
+ * the line of the closing bracket.  Look for the element's text between its
+ * parent's line and that one. */
+static int element_line(const char *file, const config_setting_t *at)
+{
+    int line = (int)config_setting_source_line(at);
+    const config_setting_t *parent = config_setting_parent(at);
+    int first = parent ? (int)config_setting_source_line(parent) : line;
+    const char *text = config_setting_type(at) == CONFIG_TYPE_STRING ? config_setting_get_string(at) : NULL;
+    char buf[4096];
+    int found = line, n = 0;
+    FILE *f;
+
+    if (!text || !*text || !parent || !config_setting_is_aggregate(parent) ||
+        config_setting_type(parent) == CONFIG_TYPE_GROUP || first >= line || !(f = fopen(file, "re")))
+        return line;
+    while (fgets(buf, sizeof buf, f) && ++n <= line)
+        if (n >= first && strstr(buf, text))
+            found = n; /* the last mention before the recorded line */
+    fclose(f);
+    return found;
+}
+
 static int fail(struct loader *l, const config_setting_t *at, const char *fmt, ...)
 {
     va_list ap;
     const char *file = at && config_setting_source_file(at) ? config_setting_source_file(at) : l->path;
-    int line = at ? (int)config_setting_source_line(at) : 0;
+    int line = at ? element_line(file, at) : 0;
     int n = line > 0 ? snprintf(l->error, sizeof l->error, "%s:%d: ", file, line)
                      : snprintf(l->error, sizeof l->error, "%s: ", file);
     if (n < 0 || (size_t)n >= sizeof l->error)
@@ -368,6 +394,17 @@ struct policy *policy_load(const char *path)
     f = fopen(path, "re");
     if (!f) {
         snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path, strerror(errno));
+        return policy_failed(path, l.error);
+    }
+    /* libconfig's scanner calls exit() when reading fails (a directory, EIO):
+     * only regular files of a sane size reach it. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
+        snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path,
+                 fstat(fileno(f), &st) != 0 ? strerror(errno)
+                 : !S_ISREG(st.st_mode)     ? "not a regular file"
+                                            : "larger than 64 MiB");
+        fclose(f);
         return policy_failed(path, l.error);
     }
     config_init(&cfg);

@@ -29,14 +29,26 @@ static bool issued_by(X509 *child, X509 *parent)
 int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
 {
     bool used[CHAIN_MAX] = { false };
+    struct pin pins[CHAIN_MAX];
+    bool has_pin[CHAIN_MAX];
     int n = 0;
 
     if (nserved <= 0 || max <= 0 || !served[0])
         return 0;
     if (nserved > CHAIN_MAX)
         nserved = CHAIN_MAX;
-    out[n++] = served[0];
-    used[0] = true;
+    for (int i = 0; i < nserved; i++)
+        has_pin[i] = served[i] && pin_of_cert(served[i], &pins[i]) == 0;
+    /* A key counts once, however often (and in whatever certificates) it is
+     * presented: mark every presented copy of a counted key as used. */
+#define COUNT(k)                                                                               \
+    do {                                                                                       \
+        out[n++] = served[k];                                                                  \
+        for (int c = 0; c < nserved; c++)                                                      \
+            if (c == (k) || (has_pin[c] && has_pin[k] && memcmp(pins[c].hash, pins[k].hash, PIN_LEN) == 0)) \
+                used[c] = true;                                                                \
+    } while (0)
+    COUNT(0);
     while (n < max) {
         X509 *child = out[n - 1];
         int found = -1;
@@ -48,9 +60,9 @@ int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
                 found = i;
         if (found < 0)
             break;
-        used[found] = true;
-        out[n++] = served[found];
+        COUNT(found);
     }
+#undef COUNT
     return n;
 }
 

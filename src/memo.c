@@ -6,10 +6,15 @@
 #include "config.h"
 #include "memo.h"
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#define MEMO_SLOTS 256
+/* 128 sets of 4: leaves that share a set do not evict each other until a
+ * fifth arrives. */
+#define MEMO_SETS 128
+#define MEMO_WAYS 4
+#define MEMO_SLOTS (MEMO_SETS * MEMO_WAYS)
 #define MEMO_WORDS ((PIN_LEN + 8 + MEMO_PINS * PIN_LEN) / 8)
 #define READ_TRIES 4
 
@@ -29,9 +34,29 @@ _Static_assert(sizeof(struct record) == MEMO_WORDS * 8, "record is a whole numbe
 
 static struct slot slots[MEMO_SLOTS];
 
-static struct slot *slot_for(const unsigned char fp[PIN_LEN])
+static struct slot *set_for(const unsigned char fp[PIN_LEN])
 {
-    return &slots[(fp[0] | (unsigned)fp[1] << 8) % MEMO_SLOTS];
+    return &slots[((fp[0] | (unsigned)fp[1] << 8) % MEMO_SETS) * MEMO_WAYS];
+}
+
+/* A consistent copy of a slot, or false when a writer is busy with it. */
+static bool read_slot(struct slot *s, struct record *r, unsigned *seq_out)
+{
+    uint64_t w[MEMO_WORDS];
+    for (int t = 0; t < READ_TRIES; t++) {
+        unsigned before = atomic_load_explicit(&s->seq, memory_order_acquire);
+        if (before & 1)
+            continue;
+        for (int i = 0; i < MEMO_WORDS; i++)
+            w[i] = atomic_load_explicit(&s->words[i], memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->seq, memory_order_relaxed) != before)
+            continue;
+        memcpy(r, w, sizeof *r);
+        *seq_out = before;
+        return true;
+    }
+    return false;
 }
 
 void memo_remember(X509 *leaf, const struct pin *pins, int npins)
@@ -47,7 +72,17 @@ void memo_remember(X509 *leaf, const struct pin *pins, int npins)
     memcpy(r.pins, pins, (size_t)npins * sizeof *pins);
     memcpy(w, &r, sizeof w);
 
-    struct slot *s = slot_for(r.leaf);
+    /* The slot already holding this leaf, else an empty one, else the way
+     * chosen by the leaf's hash (the eviction is arbitrary but fixed). */
+    struct slot *set = set_for(r.leaf), *s = NULL;
+    for (int i = 0; i < MEMO_WAYS && !s; i++) {
+        struct record cur;
+        unsigned seq;
+        if (read_slot(&set[i], &cur, &seq) && (seq == 0 || memcmp(cur.leaf, r.leaf, PIN_LEN) == 0))
+            s = &set[i];
+    }
+    if (!s)
+        s = &set[r.leaf[2] % MEMO_WAYS];
     unsigned seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
     if ((seq & 1) || !atomic_compare_exchange_strong_explicit(&s->seq, &seq, seq + 1, memory_order_acquire,
                                                               memory_order_relaxed))
@@ -61,22 +96,13 @@ int memo_recall(X509 *leaf, struct pin *out, int max)
 {
     unsigned char fp[PIN_LEN];
     struct record r;
-    uint64_t w[MEMO_WORDS];
     if (cert_fingerprint(leaf, fp) != 0)
         return 0;
-    struct slot *s = slot_for(fp);
-    for (int t = 0; t < READ_TRIES; t++) {
-        unsigned before = atomic_load_explicit(&s->seq, memory_order_acquire);
-        if (before & 1)
+    struct slot *set = set_for(fp);
+    for (int i = 0; i < MEMO_WAYS; i++) {
+        unsigned seq;
+        if (!read_slot(&set[i], &r, &seq) || seq == 0 || memcmp(r.leaf, fp, PIN_LEN) != 0)
             continue;
-        for (int i = 0; i < MEMO_WORDS; i++)
-            w[i] = atomic_load_explicit(&s->words[i], memory_order_relaxed);
-        atomic_thread_fence(memory_order_acquire);
-        if (atomic_load_explicit(&s->seq, memory_order_relaxed) != before)
-            continue;
-        memcpy(&r, w, sizeof r);
-        if (before == 0 || memcmp(r.leaf, fp, PIN_LEN) != 0)
-            return 0;
         int n = (int)r.npins < max ? (int)r.npins : max;
         memcpy(out, r.pins, (size_t)n * sizeof *out);
         return n;

@@ -20,14 +20,16 @@ int pin_parse(const char *text, struct pin *out, const char **why)
     size_t len, data;
     unsigned char buf[PIN_B64_LEN];
 
-    if (strncmp(text, "sha256//", 8) == 0)
-        b64 = text + 8;
-    else if (strncmp(text, "sha256/", 7) == 0)
-        b64 = text + 7;
-    else {
+    /* "sha256//" is curl's prefix, but an OkHttp-form pin whose base64 starts
+     * with '/' (a hash whose first byte is 0xfc or more) looks the same: the
+     * length after the prefix decides. */
+    if (strncmp(text, "sha256/", 7) != 0) {
         *why = "a pin must start with sha256/ (or curl's sha256//)";
         return -1;
     }
+    b64 = text + 7;
+    if (b64[0] == '/' && strlen(b64) != PIN_B64_LEN)
+        b64++;
     len = strlen(b64);
     for (data = 0; data < len && is_b64_char((unsigned char)b64[data]); data++)
         ;

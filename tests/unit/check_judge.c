@@ -169,7 +169,7 @@ START_TEST(test_count_linked_cycle)
     ck_assert_ptr_eq(out[2], y_by_x);
 
     /* The same cycle with each CA certificate presented several times: the
-     * walk may not count a certificate twice.  KNOWN BUG (src/judge.c
+     * walk may not count a certificate twice.  REGRESSION (was a bug, fixed) (src/judge.c
      * chain_count_linked, minor): "used" marks list positions, not
      * certificates, so the walk goes round the cycle once per copy and
      * returns 7 certificates (x_by_y and y_by_x three times each).  Verdicts
@@ -179,7 +179,7 @@ START_TEST(test_count_linked_cycle)
     for (int i = 0; i < n; i++)
         for (int k = i + 1; k < n; k++)
             ck_assert_msg(X509_cmp(out[i], out[k]) != 0,
-                          "KNOWN BUG (chain_count_linked): certificate counted twice (positions %d and %d of %d)",
+                          "REGRESSION (was a bug, fixed) (chain_count_linked): certificate counted twice (positions %d and %d of %d)",
                           i, k, n);
     ck_assert_int_eq(n, 3);
 
@@ -536,7 +536,7 @@ static int memo_slot_of(X509 *cert)
 
 /* Two leaves seen in full, one after the other; both sessions resumed.
  * DESIGN 3.5: "Never block a resumed session only because its chain is
- * missing."  KNOWN BUG (src/memo.c): the memo is direct-mapped on the first
+ * missing."  REGRESSION (was a bug, fixed) (src/memo.c): the memo is direct-mapped on the first
  * byte of the leaf's SHA-256; two leaves with the same first byte evict each
  * other, and the first leaf's resumption then fails on a CA pin although its
  * full handshake passed.  With n hosts the chance of such a pair is the
@@ -566,7 +566,7 @@ START_TEST(test_resumed_two_leaves_same_memo_slot)
     ck_assert_int_eq(j.verdict, VERDICT_PASS);
     j = judge(&e, NULL, 0, res1, 1, true);
     ck_assert_msg(j.verdict == VERDICT_PASS,
-                  "KNOWN BUG (memo): resumed session of a leaf that passed in full fails because another leaf "
+                  "REGRESSION (was a bug, fixed) (memo): resumed session of a leaf that passed in full fails because another leaf "
                   "took its memo slot: %s", j.reason);
     X509_free(first);
     X509_free(second);

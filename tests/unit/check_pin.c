@@ -50,7 +50,7 @@ END_TEST
 /* A hash whose first byte is >= 0xfc has a base64 text that starts with '/',
  * so its OkHttp form begins "sha256//" like curl's form.  The two are told
  * apart by length (44 characters after "sha256/" or after "sha256//").
- * KNOWN BUG (src/pin.c pin_parse): the "sha256//" prefix is tried first and
+ * REGRESSION (was a bug, fixed) (src/pin.c pin_parse): the "sha256//" prefix is tried first and
  * the OkHttp form of such a pin (about 1 pin in 64) is rejected as "not valid
  * base64". */
 START_TEST(test_okhttp_form_starting_with_slash)
@@ -69,7 +69,7 @@ START_TEST(test_okhttp_form_starting_with_slash)
 
     ck_assert_msg(pin_parse(curl, &got_curl, &why) == 0, "curl form %s rejected: %s", curl, why);
     ck_assert_mem_eq(got_curl.hash, want.hash, PIN_LEN);
-    ck_assert_msg(pin_parse(text, &got, &why) == 0, "KNOWN BUG (pin_parse): OkHttp form %s rejected: %s", text, why);
+    ck_assert_msg(pin_parse(text, &got, &why) == 0, "REGRESSION (was a bug, fixed) (pin_parse): OkHttp form %s rejected: %s", text, why);
     ck_assert_mem_eq(got.hash, want.hash, PIN_LEN);
 }
 END_TEST

@@ -495,7 +495,7 @@ END_TEST
 
 /* A directory given as the config (PINSHIM_CONFIG=/etc/pinshim/) must give a
  * policy in the failed state naming the path.
- * KNOWN BUG (src/config.c policy_load + libconfig 1.5): fopen() of a directory
+ * REGRESSION (was a bug, fixed) (src/config.c policy_load + libconfig 1.5): fopen() of a directory
  * succeeds, libconfig's flex scanner then fails to read it and calls
  * YY_FATAL_ERROR: "input in flex scanner failed" on stderr and exit(2) - the
  * host program dies at its first handshake.  Check reports this test as an
@@ -609,7 +609,7 @@ START_TEST(test_error_pin_length)
 END_TEST
 
 /* The last pin of a multi-line list, the layout of DESIGN 2 and of most
- * configs.  KNOWN BUG (src/config.c + libconfig 1.5): libconfig records an
+ * configs.  REGRESSION (was a bug, fixed) (src/config.c + libconfig 1.5): libconfig records an
  * array element's line after reading the token that follows it, so an error in
  * the last element is reported on the line of the closing ']' (here 8, not 7). */
 START_TEST(test_error_line_last_pin_of_list)
@@ -624,7 +624,7 @@ START_TEST(test_error_line_last_pin_of_list)
                  "    ];\n"
                  "  }\n"
                  ");\n",
-                 7, "pin"); /* KNOWN BUG: reported as line 8 */
+                 7, "pin"); /* REGRESSION (was a bug, fixed): reported as line 8 */
 }
 END_TEST
 
