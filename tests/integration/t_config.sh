@@ -88,6 +88,28 @@ unpinned = \"maybe\";
 log = { stderr = true; syslog = false; json = \"$LOG\"; verdicts = \"all\"; };
 hosts = ( { name = \"pinned.test\"; pins = [ \"$GOOD\" ]; } );"
 
+# Pins whose base64 starts with "/" (0xFC.. as the first byte): in the
+# OkHttp form that is "sha256//...", which also starts like curl's prefix;
+# the length tells them apart (44 base64 characters after the prefix).
+SLASH_PIN=$(printf '\374' | cat - <(head -c 31 /dev/zero) | base64)
+case $SLASH_PIN in
+/*) ;;
+*) hard_error "SLASH_PIN does not start with /: $SLASH_PIN" ;;
+esac
+for form in "sha256/" "sha256//"; do
+    CONF=$T/slash.conf
+    printf '%s\nhosts = ( { name = "pinned.test"; pins = [ "%s%s", "sha256/%s" ]; } );\n' \
+        "$HEAD_LINES" "$form" "$SLASH_PIN" "${PIN_LEAF#/}" > "$CONF"
+    [ "${PIN_LEAF#/}" = "$PIN_LEAF" ] || sed -i "s|\"sha256/${PIN_LEAF#/}\"|\"sha256//$PIN_LEAF\"|" "$CONF"
+    case_begin "pin starting with '/' in the form $form$SLASH_PIN: accepted, the entry works"
+    tc
+    check_rc 0
+    check_err_lacks 'slash\.conf:[0-9]+'
+    check_received "config probe $$"
+    check_log pass allowed pinned.test 1
+    case_end
+done
+
 # A broken config is "error", always blocked - report mode does not open it.
 CONF=$T/bad-mode.conf
 case_begin "config error + PINSHIM_MODE=report: still blocked"
