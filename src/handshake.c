@@ -62,48 +62,6 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
 
 static bool judge_with(const struct policy *p, SSL *s, int io_fd);
 
-/* The entry a TOFU host is judged by: its learned pins.  With no record yet,
- * a full handshake whose chain verified is learned from (DESIGN 10); anything
- * else is judged against nothing and fails.  Problems with the state file go
- * into `warning`: what is known is enforced, nothing else changes. */
-static const struct host_entry *trust_on_first_use(const struct policy *p, const struct host_entry *entry,
-                                                   const char *host, const struct observed *seen, time_t now,
-                                                   struct host_entry *learned, char *warning, size_t wlen)
-{
-    static __thread struct tofu_record rec; /* pins the returned entry points into */
-    char why[300] = "";
-    int found = tofu_lookup(p->state_path, host, &rec, why, sizeof why);
-
-    *learned = *entry;
-    learned->pins = NULL;
-    learned->npins = 0;
-    if (found < 0)
-        snprintf(warning, wlen, "cannot read the trust-on-first-use state: %s", why);
-    if (found == 1 && rec.kind == entry->tofu) {
-        learned->pins = rec.pins;
-        learned->npins = (size_t)rec.npins;
-        return learned;
-    }
-    /* Learn only from a full handshake whose chain verified. */
-    if (seen->in.resumed || seen->verify_result != X509_V_OK || seen->in.nverified == 0)
-        return learned;
-    memset(&rec, 0, sizeof rec);
-    snprintf(rec.host, sizeof rec.host, "%s", host);
-    rec.kind = entry->tofu;
-    rec.learned = now;
-    for (int i = 0; i < seen->in.nverified && rec.npins < CHAIN_MAX; i++) {
-        if (pin_of_cert(seen->in.verified[i], &rec.pins[rec.npins]) == 0)
-            rec.npins++;
-        if (entry->tofu == TOFU_LEAF)
-            break;
-    }
-    if (found >= 0 && tofu_learn(p->state_path, &rec, why, sizeof why) < 0)
-        snprintf(warning, wlen, "cannot record the pins learned on first use: %s", why);
-    learned->pins = rec.pins;
-    learned->npins = (size_t)rec.npins;
-    return learned;
-}
-
 /* Early warnings (issue 5): at most once per host per process per day.  A
  * slot holds a 48-bit hash of the host and the day it last warned. */
 #define WARNED_SLOTS 64
@@ -177,12 +135,18 @@ static bool judge_with(const struct policy *p, SSL *s, int io_fd)
 
     time_t now = time(NULL);
     char warning[400] = "";
-    struct host_entry learned;
+    static __thread struct tofu_view tofu; /* `judged` may point into it until the log is written */
     const struct host_entry *judged = entry;
 
     observe_handshake(s, &seen);
-    if (entry && entry->tofu != TOFU_NONE && !p->error)
-        judged = trust_on_first_use(p, entry, who.host, &seen, now, &learned, warning, sizeof warning);
+    if (entry && entry->tofu != TOFU_NONE && !p->error) {
+        judged = tofu_resolve(p, entry, who.host, &seen.in, seen.verify_result, now, true, &tofu);
+        /* What is known is enforced; a state file problem is only told. */
+        if (tofu.outcome == TOFU_UNREADABLE)
+            snprintf(warning, sizeof warning, "cannot read the trust-on-first-use state: %s", tofu.why);
+        else if (tofu.outcome == TOFU_UNWRITABLE)
+            snprintf(warning, sizeof warning, "cannot record the pins learned on first use: %s", tofu.why);
+    }
     judge_chain(judged, &seen.in, now, &j);
     if (judged && judged->tofu != TOFU_NONE && judged->npins == 0 && j.verdict == VERDICT_FAIL)
         snprintf(j.reason, sizeof j.reason, "no pins learned yet for this host, and trust on first use "

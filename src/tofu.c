@@ -242,3 +242,48 @@ int tofu_set(const char *state, const struct tofu_record *rec, char *why, size_t
     unlock_state(lock);
     return rc;
 }
+
+const struct host_entry *tofu_resolve(const struct policy *p, const struct host_entry *e, const char *host,
+                                      const struct chain_input *in, long verify_result, time_t now, bool learn,
+                                      struct tofu_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->entry = *e;
+    v->entry.pins = NULL;
+    v->entry.npins = 0;
+    int found = tofu_lookup(p->state_path, host, &v->rec, v->why, sizeof v->why);
+    if (found == 1 && v->rec.kind == e->tofu) {
+        v->outcome = TOFU_KNOWN;
+        v->entry.pins = v->rec.pins;
+        v->entry.npins = (size_t)v->rec.npins;
+        return &v->entry;
+    }
+    if (found < 0) {
+        v->outcome = TOFU_UNREADABLE;
+        return &v->entry;
+    }
+    /* Learn only from a full handshake whose chain verified. */
+    if (in->resumed || verify_result != X509_V_OK || in->nverified == 0) {
+        v->outcome = TOFU_NOTHING_YET;
+        return &v->entry;
+    }
+    memset(&v->rec, 0, sizeof v->rec);
+    snprintf(v->rec.host, sizeof v->rec.host, "%s", host);
+    v->rec.kind = e->tofu;
+    v->rec.learned = now;
+    for (int i = 0; i < in->nverified && v->rec.npins < CHAIN_MAX; i++) {
+        if (pin_of_cert(in->verified[i], &v->rec.pins[v->rec.npins]) == 0)
+            v->rec.npins++;
+        if (e->tofu == TOFU_LEAF)
+            break;
+    }
+    if (!learn)
+        v->outcome = TOFU_LEARNABLE;
+    else if (tofu_learn(p->state_path, &v->rec, v->why, sizeof v->why) < 0)
+        v->outcome = TOFU_UNWRITABLE;
+    else
+        v->outcome = TOFU_LEARNED; /* or another process's record, now in v->rec */
+    v->entry.pins = v->rec.pins;
+    v->entry.npins = (size_t)v->rec.npins;
+    return &v->entry;
+}

@@ -41,4 +41,29 @@ int tofu_list(const char *state, struct tofu_record **out, char *why, size_t why
 
 const char *tofu_kind_text(enum tofu k);
 
+/* How a TOFU entry was resolved for one handshake. */
+enum tofu_outcome {
+    TOFU_KNOWN,          /* judged by the recorded pins */
+    TOFU_UNREADABLE,     /* the state could not be read: nothing known (why says why) */
+    TOFU_NOTHING_YET,    /* no record, and this handshake cannot be learned from */
+    TOFU_LEARNABLE,      /* no record; these pins would be learned (learn = false) */
+    TOFU_LEARNED,        /* no record; these pins were recorded now */
+    TOFU_UNWRITABLE,     /* no record; these pins are used but could not be recorded (why) */
+};
+
+struct tofu_view {
+    enum tofu_outcome outcome;
+    struct tofu_record rec;     /* the pins `entry` points to */
+    struct host_entry entry;    /* the TOFU entry with those pins */
+    char why[300];
+};
+
+/* The entry a TOFU host is judged by (DESIGN 10): its recorded pins; with no
+ * record, the pins of this handshake when it is a full one whose chain
+ * verified (and, with `learn`, they are recorded); else no pins at all, which
+ * fails.  The library and `pinshim probe/audit` both judge through this. */
+const struct host_entry *tofu_resolve(const struct policy *p, const struct host_entry *e, const char *host,
+                                      const struct chain_input *in, long verify_result, time_t now, bool learn,
+                                      struct tofu_view *v);
+
 #endif

@@ -401,54 +401,35 @@ static void read_chain(const struct observed *o, struct probe_result *out)
     }
 }
 
-/* A trust-on-first-use entry is judged by its learned pins, as the library
- * does (handshake.c), but read only: with no record yet, by the pins a client
- * would learn from this handshake (only when its chain verified), and nothing
- * is written to the state file. */
+/* A trust-on-first-use entry is judged as the library judges it
+ * (tofu_resolve), but read only: the probe never records anything. */
 static const struct host_entry *tofu_entry(const struct policy *p, const struct host_entry *e,
                                            const struct observed *o, time_t now, struct probe_result *out)
 {
-    char why[300] = "", when[32];
-    struct tofu_record *rec = &out->tofu;
-    int found = tofu_lookup(p->state_path, out->judged_host, rec, why, sizeof why);
-
-    out->tofu_entry = *e;
-    out->tofu_entry.pins = NULL;
-    out->tofu_entry.npins = 0;
-    if (found == 1 && rec->kind == e->tofu) {
-        format_time(rec->learned, when);
+    char when[32];
+    const struct host_entry *judged =
+        tofu_resolve(p, e, out->judged_host, &o->in, o->verify_result, now, false, &out->tofu);
+    switch (out->tofu.outcome) {
+    case TOFU_KNOWN:
+        format_time(out->tofu.rec.learned, when);
         snprintf(out->note, sizeof out->note, "trust on first use (%s): judged by the %d pin(s) learned %s",
-                 tofu_kind_text(e->tofu), rec->npins, when);
-        out->tofu_entry.pins = rec->pins;
-        out->tofu_entry.npins = (size_t)rec->npins;
-        return &out->tofu_entry;
-    }
-    if (found < 0) {
-        snprintf(out->note, sizeof out->note, "trust on first use: cannot read the state: %s", why);
-        return &out->tofu_entry;
-    }
-    if (o->in.resumed || o->verify_result != X509_V_OK || o->in.nverified == 0) {
+                 tofu_kind_text(e->tofu), out->tofu.rec.npins, when);
+        break;
+    case TOFU_UNREADABLE:
+        snprintf(out->note, sizeof out->note, "trust on first use: cannot read the state: %s", out->tofu.why);
+        break;
+    case TOFU_NOTHING_YET:
         snprintf(out->note, sizeof out->note, "trust on first use (%s): nothing learned yet in %s",
                  tofu_kind_text(e->tofu), p->state_path);
-        return &out->tofu_entry;
+        break;
+    default:
+        snprintf(out->note, sizeof out->note,
+                 "trust on first use (%s): nothing learned yet; a client would learn %d pin(s) from this "
+                 "verified chain now (the probe records nothing)",
+                 tofu_kind_text(e->tofu), out->tofu.rec.npins);
+        break;
     }
-    memset(rec, 0, sizeof *rec);
-    snprintf(rec->host, sizeof rec->host, "%s", out->judged_host);
-    rec->kind = e->tofu;
-    rec->learned = now;
-    for (int i = 0; i < o->in.nverified && rec->npins < CHAIN_MAX; i++) {
-        if (pin_of_cert(o->in.verified[i], &rec->pins[rec->npins]) == 0)
-            rec->npins++;
-        if (e->tofu == TOFU_LEAF)
-            break;
-    }
-    snprintf(out->note, sizeof out->note,
-             "trust on first use (%s): nothing learned yet; a client would learn %d pin(s) from this verified "
-             "chain now (the probe records nothing)",
-             tofu_kind_text(e->tofu), rec->npins);
-    out->tofu_entry.pins = rec->pins;
-    out->tofu_entry.npins = (size_t)rec->npins;
-    return &out->tofu_entry;
+    return judged;
 }
 
 static void judge(const struct probe_config *cfg, const struct observed *o, struct probe_result *out)

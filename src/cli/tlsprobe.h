@@ -96,8 +96,7 @@ struct probe_result {
     struct judgement judgement;      /* .entry may be tofu_entry below */
     char matched_pin[PIN_TEXT_MAX];  /* "" when none */
     char note[400];                  /* trust on first use: what was judged ("" otherwise) */
-    struct tofu_record tofu;         /* learned pins (read only: a probe never records) */
-    struct host_entry tofu_entry;
+    struct tofu_view tofu;           /* learned pins (read only: a probe never records) */
 };
 
 /* Connect, handshake, observe, judge.  Returns 0 when the handshake completed
