@@ -324,6 +324,38 @@ fi
 [ -n "$_CASE_ERRS" ] && diag_loop
 case_end
 
+# A broken edit between two good versions, each change in place.
+BROKEN6=$T/conf-broken6
+BROKEN6_LINE=6
+{
+    head -n 5 "$RIGHT"
+    echo 'hosts_too = ( { name = ; } );'
+    tail -n +6 "$RIGHT"
+} > "$BROKEN6"
+
+case_begin "in place again wrong -> right: first pass within ${MAX_DELAY} s"
+T7=$(now)
+edit_in_place "$RIGHT"
+check_applied "edit in place, again" "$T7" ok
+[ -n "$_CASE_ERRS" ] && diag_loop
+case_end
+
+case_begin "good -> broken (line $BROKEN6_LINE) -> fixed, all in place: passes throughout, a second FILE:LINE complaint, then the fix (wrong pin) applies within ${MAX_DELAY} s"
+T8=$(now)
+edit_in_place "$BROKEN6"
+sleep 2.5
+wait_lines_after "$T8" 6 10 || true
+check_stays "$T8" ok 6
+n=$(conf_errors)
+[ "$n" = 2 ] || case_fail "$n stderr lines name $CONF:LINE, expected 2 (line $BROKEN_LINE before, line $BROKEN6_LINE now)"
+grep -Eq -- "^pinshim: $CONF:$BROKEN6_LINE: .*keeping the last good policy" "$LOOP_ERR" ||
+    case_fail "no stderr line 'pinshim: $CONF:$BROKEN6_LINE: ... keeping the last good policy'"
+T9=$(now)
+edit_in_place "$WRONG"
+check_applied "broken -> fixed in place" "$T9" blocked
+[ -n "$_CASE_ERRS" ] && diag_loop
+case_end
+
 # Stop the client (bounded), then the whole run: no handshake errors of any
 # other kind, no crash, one complaint of each kind.
 : > "$STOP"
@@ -340,7 +372,7 @@ grep -q '^done n=' "$LOOP_OUT" || case_fail "the loop client did not finish"
 bad=$(grep -E '^[0-9]+ start=' "$LOOP_OUT" | grep -Ev ' result=(ok|blocked) ' | head -n 5)
 [ -z "$bad" ] || case_fail "other results: $bad"
 n=$(grep -c '^pinshim: .*keeping the last good policy' "$LOOP_ERR" | tr -d ' ')
-[ "$n" = 2 ] || case_fail "$n 'keeping the last good policy' lines in all, expected 2 (broken, deleted)"
+[ "$n" = 3 ] || case_fail "$n 'keeping the last good policy' lines in all, expected 3 (broken, deleted, broken)"
 echo "# $(grep -c '^[0-9]* start=' "$LOOP_OUT") connections in $(awk -v a="$T0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
 [ -n "$_CASE_ERRS" ] && diag_loop
 case_end
@@ -419,7 +451,7 @@ case_end
 
 # ---- reloads while many threads handshake ----
 
-case_begin "4 threads x 3000 handshakes while the config flips right/wrong every 0.4 s: no crash, every handshake passed or was pin-refused, the log sums to exactly 3000"
+case_begin "4 threads x 3000 handshakes while the config flips right/wrong (every 1.2 or 0.3 s): no crash, every handshake passed or was pin-refused, the log sums to exactly 3000"
 write_conf "$RIGHT.all" -v all pinned.test "sha256//$PIN_LEAF"
 write_conf "$WRONG.all" -v all pinned.test "sha256//$PIN_UNRELATED"
 cp "$RIGHT.all" "$CONF"
@@ -431,7 +463,10 @@ rm -f "$FLIP_STOP"
         k=$((k + 1))
         if [ $((k % 2)) = 1 ]; then cp "$WRONG.all" "$CONF.flip"; else cp "$RIGHT.all" "$CONF.flip"; fi
         mv -f "$CONF.flip" "$CONF"
-        sleep 0.4
+        # Holds of 1.2 s (longer than the 1 s between looks, so each state is
+        # seen) and of 0.3 s (changes between looks), never in step with the
+        # library's clock.
+        if [ $((k % 3)) = 0 ]; then sleep 0.3; else sleep 1.2; fi
     done
 ) </dev/null >/dev/null 2>&1 &
 FLIP_PID=$!
