@@ -23,6 +23,10 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * else $PINSHIM_CONFIG, else $(sysconfdir)/pinshim.conf. */
 const char *cli_config_path(const char *explicit);
 
+/* The exit status for a config that policy_load refused: EX_NOINPUT when the
+ * file cannot be opened at all, EX_CONFIG when it is invalid. */
+int cli_config_exit(const char *path);
+
 /* For `--help` handling inside getopt loops: prints the command's usage to
  * stdout and returns EX_OK; on a bad option prints it to stderr and returns
  * EX_USAGE. */

@@ -294,7 +294,7 @@ static int run(int argc, char **argv)
     }
     if (policy->error) {
         cli_error("%s", policy->error);
-        rc = EX_CONFIG;
+        rc = cli_config_exit(path);
         goto out;
     }
     cfg.policy = policy;

@@ -193,7 +193,7 @@ static int run(int argc, char **argv)
     path = cli_config_path(conf);
     if (!realpath(path, abs_conf)) {
         cli_error("exec: %s: cannot read the config: %s", path, strerror(errno));
-        return EX_CONFIG;
+        return EX_NOINPUT;
     }
     if (!(policy = policy_load(abs_conf))) {
         cli_error("exec: out of memory");

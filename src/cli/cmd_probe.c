@@ -190,7 +190,7 @@ static int run(int argc, char **argv)
         if (policy->error) {
             cli_error("%s", policy->error);
             policy_free(policy);
-            return EX_CONFIG;
+            return cli_config_exit(conf_path);
         }
         cfg.policy = policy;
     }

@@ -99,7 +99,7 @@ static int run(int argc, char **argv)
     if (p->error) {
         cli_error("%s", p->error);
         policy_free(p);
-        return EX_CONFIG;
+        return cli_config_exit(path);
     }
     rc = EX_USAGE;
     if (strcmp(action, "list") == 0 && optind == argc) {

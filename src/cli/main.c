@@ -43,6 +43,15 @@ const char *cli_config_path(const char *explicit)
     return SYSCONFDIR "/pinshim.conf";
 }
 
+int cli_config_exit(const char *path)
+{
+    FILE *f = path ? fopen(path, "re") : NULL;
+    if (!f)
+        return EX_NOINPUT;
+    fclose(f);
+    return EX_CONFIG;
+}
+
 int cli_usage(const struct command *cmd, int exit_code)
 {
     cmd->usage(exit_code == EX_OK ? stdout : stderr);

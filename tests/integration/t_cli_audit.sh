@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_cli_audit.sh - `pinshim audit`: one row per exact-name / IP entry with
 # verdict, matched pin and days left; exit 0 all pass, 1 a failure, 69
-# unreachable and none failed, 78 config error; --jobs bounds the
+# unreachable and none failed, 78 config error, 66 config missing; --jobs bounds the
 # concurrency and does not change the result; per-host timeout.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -132,7 +132,7 @@ check_err_has "^pinshim: .*bad\\.conf:2: "
 [ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines"
 [ -s "$OUT" ] && case_fail "stdout is not empty"
 audit -c "$T/no-such.conf"
-check_rc 78
+check_rc 66
 check_err_has 'no-such\.conf: cannot read the config'
 case_end
 

@@ -208,9 +208,9 @@ check_rc 126
 check_one_line_error
 case_end
 
-case_begin "config problems are found before COMMAND runs: exit 78, one line"
+case_begin "config problems are found before COMMAND runs: exit 66 (missing) / 78 (invalid), one line"
 pexec -c "$T/missing.conf" -- sh -c 'echo ran'
-check_rc 78
+check_rc 66
 check_one_line_error
 check_out_lacks 'ran'
 printf 'hosts = (\n  { name = "a.test"; pins = [ "sha256/AAAA" ]; }\n);\n' > "$T/invalid.conf"
