@@ -42,8 +42,8 @@ static void usage(FILE *out)
             "  -h, --help               show this help\n"
             "\n"
             "Exit status: 0 every host passed (expired pin sets pass, with a note), 1 a pin\n"
-            "check failed, 69 a host was unreachable and none failed, 64 usage, 66 the CA\n"
-            "file cannot be read, 78 the config is missing or invalid.\n",
+            "check failed, 69 a host was unreachable and none failed, 64 usage, 66 the\n"
+            "config or the CA file cannot be read, 78 the config is invalid.\n",
             SYSCONFDIR, DEFAULT_JOBS, PROBE_TIMEOUT_MS / 1000);
 }
 

@@ -37,9 +37,9 @@ static void usage(FILE *out)
             "It goes in front of an existing LD_PRELOAD.  The config is checked first: an\n"
             "invalid one would make every TLS connection of COMMAND fail.\n"
             "\n"
-            "Exit status: COMMAND's; 64 usage, 72 no library, 78 the config is missing or\n"
-            "invalid (or PINSHIM_MODE is unknown), 126 COMMAND cannot be run, 127 COMMAND\n"
-            "not found.\n",
+            "Exit status: COMMAND's; 64 usage, 66 the config cannot be read, 72 no library,\n"
+            "78 the config is invalid (or PINSHIM_MODE is unknown), 126 COMMAND cannot be\n"
+            "run, 127 COMMAND not found.\n",
             SYSCONFDIR, PKGLIBDIR);
 }
 

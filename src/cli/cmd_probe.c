@@ -40,8 +40,8 @@ static void usage(FILE *out)
             "A failed verification does not stop the probe; it is reported with its reason.\n"
             "\n"
             "Exit status: 0 done (verdict pass, expired or unpinned, or no config), 1 the\n"
-            "verdict is fail, 64 usage, 66 the CA file cannot be read, 69 the host is\n"
-            "unreachable or the handshake failed, 78 the config is missing or invalid.\n",
+            "verdict is fail, 64 usage, 66 the config or the CA file cannot be read,\n"
+            "69 the host is unreachable or the handshake failed, 78 the config is invalid.\n",
             SYSCONFDIR, PROBE_TIMEOUT_MS / 1000);
 }
 
