@@ -9,7 +9,7 @@
 #include "report.h"
 #include "runtime.h"
 #include "tofu.h"
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,21 +63,76 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
 static bool judge_with(const struct policy *p, SSL *s, int io_fd);
 
 /* Early warnings (issue 5): at most once per host per process per day.  A
- * slot holds a 48-bit hash of the host and the day it last warned. */
-#define WARNED_SLOTS 64
-static _Atomic uint64_t warned[WARNED_SLOTS];
+ * set of (host hash, day) that grows as needed; the lock is taken only on the
+ * rare handshakes that have something to warn about. */
+struct warned {
+    uint64_t host;
+    long day;
+};
+
+static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct warned *warned;
+static size_t warned_cap, warned_used;
+static pthread_once_t warned_fork_once = PTHREAD_ONCE_INIT;
+
+/* The child may inherit the lock from a thread that does not exist there. */
+static void warned_after_fork(void)
+{
+    pthread_mutex_init(&warned_lock, NULL);
+}
+
+static void warned_register_fork(void)
+{
+    pthread_atfork(NULL, NULL, warned_after_fork);
+}
+
+static bool warned_insert(struct warned *table, size_t cap, uint64_t host, long day, bool *fresh)
+{
+    for (size_t i = host & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (table[i].host == host) {
+            *fresh = table[i].day != day;
+            table[i].day = day;
+            return false;
+        }
+        if (table[i].host == 0) {
+            table[i].host = host;
+            table[i].day = day;
+            *fresh = true;
+            return true;
+        }
+    }
+}
 
 static bool first_warning_today(const char *host, time_t now)
 {
     uint64_t h = 1469598103934665603ULL;
+    bool fresh = false;
     for (const char *c = host; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    uint64_t mark = (h << 16) | ((uint64_t)(now / 86400) & 0xffff);
-    _Atomic uint64_t *slot = &warned[h % WARNED_SLOTS];
-    uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
-    if (old == mark)
-        return false;
-    return atomic_compare_exchange_strong(slot, &old, mark);
+    if (h == 0)
+        h = 1; /* 0 marks an empty slot */
+    pthread_once(&warned_fork_once, warned_register_fork);
+    pthread_mutex_lock(&warned_lock);
+    if ((warned_used + 1) * 2 > warned_cap) {
+        size_t cap = warned_cap ? warned_cap * 2 : 64;
+        struct warned *grown = calloc(cap, sizeof *grown);
+        if (grown) {
+            for (size_t i = 0; i < warned_cap; i++) {
+                bool ignored;
+                if (warned[i].host)
+                    warned_insert(grown, cap, warned[i].host, warned[i].day, &ignored);
+            }
+            free(warned);
+            warned = grown;
+            warned_cap = cap;
+        }
+    }
+    if (warned_cap > 0 && (warned_used + 1) * 2 <= warned_cap)
+        warned_used += warned_insert(warned, warned_cap, h, (long)(now / 86400), &fresh);
+    else
+        fresh = true; /* no memory for the set: warn rather than stay silent */
+    pthread_mutex_unlock(&warned_lock);
+    return fresh;
 }
 
 static void expiry_warning(const struct policy *p, const struct host_entry *e, const char *host,
