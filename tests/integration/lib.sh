@@ -409,9 +409,17 @@ use_server() {
 # assertions below look only at what came after.
 CONN_BASE=0
 REC_BASE=0
+# _nlines FILE: its number of lines, without a fork.
+_nlines() {
+    local -a _l
+    mapfile -t _l < "$1"
+    _NLINES=${#_l[@]}
+}
+
 mark() {
     if [ -n "${SERVER_CONNS:-}" ] && [ -f "$SERVER_CONNS" ]; then
-        CONN_BASE=$(wc -l < "$SERVER_CONNS")
+        _nlines "$SERVER_CONNS"
+        CONN_BASE=$_NLINES
         REC_BASE=$(stat -c %s "$SERVER_REC")
     else
         CONN_BASE=0
@@ -421,15 +429,17 @@ mark() {
 
 # new_conns: number of connections the server finished since mark.
 new_conns() {
-    echo $(( $(wc -l < "$SERVER_CONNS") - CONN_BASE ))
+    _nlines "$SERVER_CONNS"
+    echo $((_NLINES - CONN_BASE))
 }
 
 # wait_conns N [SECS]: wait (bounded) until N connections finished since mark.
 wait_conns() {
     local n=$1 secs=${2:-15} i
-    for i in $(seq 1 $((secs * 20))); do
-        [ "$(new_conns)" -ge "$n" ] && return 0
-        sleep 0.05
+    for ((i = 0; i < secs * 40; i++)); do
+        _nlines "$SERVER_CONNS"
+        [ $((_NLINES - CONN_BASE)) -ge "$n" ] && return 0
+        sleep 0.025
     done
     return 1
 }
