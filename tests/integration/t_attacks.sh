@@ -36,10 +36,10 @@ expect_tc_block() {
     check_log fail blocked "${1:-pinned.test}" 1
 }
 
-# attack NAME CHAIN KEY PINS CURLARGS TCARGS: both clients against a server
-# presenting CHAIN, pins PINS: must be blocked.
+# attack NAME CHAIN KEY PINS CURLARGS TCARGS: both clients against the server
+# started for CHAIN (and its KEY, documentation only), pins PINS: blocked.
 attack() {
-    local name=$1 chain=$2 key=$3 pins=$4 curlargs=$5 tcargs=$6
+    local name=$1 chain=$2 pins=$4 curlargs=$5 tcargs=$6
     use_server "$chain-$v"
     write_conf "$CONF" pinned.test "$pins"
     case_begin "TLS $v: $name: curl $curlargs: blocked, zero bytes"
