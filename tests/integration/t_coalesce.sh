@@ -39,8 +39,8 @@ start_s_server() {
 start_s_server || hard_error "openssl s_server did not start"
 
 # pinned.test and good.test fail (two keys, fixed wrong pins); bad.test passes.
-# The right pin is in curl's sha256// form: a random pin whose base64 starts
-# with '/' is misread in the sha256/ form (see t_tofu.sh), not the subject here.
+# The right pin is in curl's sha256// form, unambiguous whatever the random key:
+# pins starting with '/' in the sha256/ form are t_tofu.sh's subject, not this.
 WRONG1=sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 WRONG2=sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
 write_conf "$CONF" -v all pinned.test "$WRONG1" good.test "$WRONG2" bad.test "sha256//$PIN_INT"

@@ -89,8 +89,8 @@ PYEOF
 
 RIGHT=$T/conf-right
 WRONG=$T/conf-wrong
-# Pins in curl's sha256// form: a random pin whose base64 starts with '/' is
-# misread in the sha256/ form (see t_tofu.sh); that is not the subject here.
+# Pins in curl's sha256// form, unambiguous whatever the random key: pins
+# starting with '/' in the sha256/ form are t_tofu.sh's subject, not this.
 write_conf "$RIGHT" -v failures pinned.test "sha256//$PIN_LEAF"
 write_conf "$WRONG" -v failures pinned.test "sha256//$PIN_UNRELATED"
 # The same length: the in-place edit changes bytes, not the size.

@@ -17,9 +17,10 @@
 common_setup
 require_cmd curl cmp mkfifo
 
-# A pin whose base64 starts with '/' ("sha256//...") is misread (see the last
-# cases); the records of the genuine chain must not depend on that luck, so
-# such a PKI is made again (bounded).
+# A pin whose base64 starts with '/' ("sha256//...") was misread as curl's
+# form (fixed in 95f824c; the last cases test it on purpose); the records of
+# the genuine chain must not depend on that luck, so such a PKI is made again
+# (bounded).
 slash_pin() {
     local p
     for p in "$@"; do

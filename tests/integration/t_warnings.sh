@@ -27,8 +27,8 @@ mkleaf() {
 mkleaf leaf5 5
 mkleaf leaf100 100
 mkleaf leaf365 365
-# Pins in curl's sha256// form: a random pin whose base64 starts with '/' is
-# misread in the sha256/ form (see t_tofu.sh); that is not the subject here.
+# Pins in curl's sha256// form, unambiguous whatever the random key: pins
+# starting with '/' in the sha256/ form are t_tofu.sh's subject, not this.
 PIN_LEAF5=sha256//$(pin_of "$PKI/leaf5.pem")
 PIN_LEAF100=sha256//$(pin_of "$PKI/leaf100.pem")
 PIN_LEAF365=sha256//$(pin_of "$PKI/leaf365.pem")
