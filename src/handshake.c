@@ -152,12 +152,12 @@ static void expiry_warning(const struct policy *p, const struct host_entry *e, c
             return;
         strftime(when, sizeof when, "%Y-%m-%d", &tm);
         snprintf(warning, wlen, "the pinned certificate expires on %s, in %ld day(s)", when,
-                 (long)((timegm(&tm) - now) / 86400));
+                 (long)((timegm(&tm) - now + 86399) / 86400));
     } else if (e->expires_at && e->expires_at - 1 <= horizon) {
         if (!first_warning_today(host, now))
             return;
         snprintf(warning, wlen, "the pin set expires on %s, in %ld day(s): renew the pins",
-                 e->expires_text ? e->expires_text : "?", (long)((e->expires_at - now) / 86400));
+                 e->expires_text ? e->expires_text : "?", (long)((e->expires_at - now + 86399) / 86400));
     }
 }
 

@@ -182,6 +182,13 @@ static void reload_if_changed(void)
         complain(good, what);
         return;
     }
+    /* An editor that truncates before writing can be caught in between: an
+     * empty file never replaces a working policy. */
+    if (good && id.size == 0) {
+        snprintf(what, sizeof what, "%s: the config file is empty; keeping the last good policy", config_path);
+        complain(good, what);
+        return;
+    }
     struct policy *p = load_policy();
     if (!p)
         return;

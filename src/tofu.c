@@ -53,8 +53,8 @@ static int read_all(const char *state, struct tofu_record **out, char *why, size
 
     *out = NULL;
     if (!f) {
-        if (errno == ENOENT)
-            return 0;
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0; /* no state file can be there: nothing learned yet */
         snprintf(why, whylen, "%s: %s", state, strerror(errno));
         return -1;
     }
@@ -258,13 +258,11 @@ const struct host_entry *tofu_resolve(const struct policy *p, const struct host_
         v->entry.npins = (size_t)v->rec.npins;
         return &v->entry;
     }
-    if (found < 0) {
-        v->outcome = TOFU_UNREADABLE;
-        return &v->entry;
-    }
-    /* Learn only from a full handshake whose chain verified. */
+    /* Learn only from a full handshake whose chain verified.  When the state
+     * cannot be read nothing is known, and nothing is written either: a
+     * verified chain is then judged as a first use would be. */
     if (in->resumed || verify_result != X509_V_OK || in->nverified == 0) {
-        v->outcome = TOFU_NOTHING_YET;
+        v->outcome = found < 0 ? TOFU_UNREADABLE : TOFU_NOTHING_YET;
         return &v->entry;
     }
     memset(&v->rec, 0, sizeof v->rec);
@@ -277,7 +275,9 @@ const struct host_entry *tofu_resolve(const struct policy *p, const struct host_
         if (e->tofu == TOFU_LEAF)
             break;
     }
-    if (!learn)
+    if (found < 0)
+        v->outcome = TOFU_UNREADABLE;
+    else if (!learn)
         v->outcome = TOFU_LEARNABLE;
     else if (tofu_learn(p->state_path, &v->rec, v->why, sizeof v->why) < 0)
         v->outcome = TOFU_UNWRITABLE;

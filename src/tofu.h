@@ -44,7 +44,8 @@ const char *tofu_kind_text(enum tofu k);
 /* How a TOFU entry was resolved for one handshake. */
 enum tofu_outcome {
     TOFU_KNOWN,          /* judged by the recorded pins */
-    TOFU_UNREADABLE,     /* the state could not be read: nothing known (why says why) */
+    TOFU_UNREADABLE,     /* the state could not be read (why): nothing known, nothing written;
+                            a verified full handshake is judged by its own pins */
     TOFU_NOTHING_YET,    /* no record, and this handshake cannot be learned from */
     TOFU_LEARNABLE,      /* no record; these pins would be learned (learn = false) */
     TOFU_LEARNED,        /* no record; these pins were recorded now */
