@@ -60,7 +60,8 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
     free(known);
 }
 
-static bool judge_with(const struct policy *p, SSL *s, int io_fd);
+static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *c, int io_fd, char *why,
+                       size_t whylen);
 
 /* Early warnings (issue 5): at most once per host per process per day.  A
  * set of (host hash, day) that grows as needed; the lock is taken only on the
@@ -161,17 +162,26 @@ static void expiry_warning(const struct policy *p, const struct host_entry *e, c
     }
 }
 
-bool handshake_allowed(SSL *s, int io_fd)
+bool handshake_allowed(SSL *s, const struct conn_state *c, int io_fd)
 {
     const struct policy *p = runtime_acquire();
     if (!p)
         return false; /* no memory for a policy: fail closed */
-    bool allowed = !runtime_covers_program(p) || judge_with(p, s, io_fd);
+    /* What OpenSSL pushes on the error queue while we look (a forged
+     * signature, say) is ours to drop: the program must see its own errors
+     * and, on a block, ours first (curl reports the first). */
+    char why[600] = "";
+    ossl.ERR_set_mark();
+    bool allowed = !runtime_covers_program(p) || judge_with(p, s, c, io_fd, why, sizeof why);
+    ossl.ERR_pop_to_mark();
     runtime_release(p);
+    if (!allowed)
+        block_connection(s, why);
     return allowed;
 }
 
-static bool judge_with(const struct policy *p, SSL *s, int io_fd)
+static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *c, int io_fd, char *why,
+                       size_t whylen)
 {
     const struct host_entry *entry = NULL;
     struct peer who;
@@ -179,7 +189,7 @@ static bool judge_with(const struct policy *p, SSL *s, int io_fd)
     enum mode mode;
     struct observed seen;
 
-    peer_identify(s, io_fd, &who);
+    peer_identify(s, c && c->sni_known ? c->sni : NULL, io_fd, &who);
     if (!p->error && who.host[0])
         entry = policy_lookup(p, who.host, who.port);
     mode = policy_effective_mode(p, entry);
@@ -229,11 +239,10 @@ static bool judge_with(const struct policy *p, SSL *s, int io_fd)
         log_verdict(p, judged, &who, mode, &j, blocked, seen.served, seen.in.nserved,
                     warning[0] ? warning : NULL);
     if (blocked) {
-        char what[600], port[16] = "";
+        char port[16] = "";
         if (who.port)
             snprintf(port, sizeof port, ":%d", who.port);
-        snprintf(what, sizeof what, "%s%s: %s", who.host[0] ? who.host : "unknown host", port, j.reason);
-        block_connection(s, what);
+        snprintf(why, whylen, "%s%s: %s", who.host[0] ? who.host : "unknown host", port, j.reason);
     }
     observed_release(&seen);
     return !blocked;

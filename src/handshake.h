@@ -7,8 +7,18 @@
 #include <stdbool.h>
 #include <openssl/ssl.h>
 
+#include "policy.h"
+
+/* What the library keeps per SSL object (in its ex_data slot). */
+enum { CONN_JUDGED = 1, CONN_REFUSED = 2 };
+struct conn_state {
+    unsigned flags;
+    bool sni_known;          /* sni below was read when the handshake started */
+    char sni[HOST_MAX];      /* the name the client set for this handshake ("" none) */
+};
+
 /* true: the connection may be used; false: it was refused (the error is on
- * the queue and the verify result set). */
-bool handshake_allowed(SSL *s, int io_fd);
+ * the queue and the verify result set).  `c` may be NULL (nothing noted). */
+bool handshake_allowed(SSL *s, const struct conn_state *c, int io_fd);
 
 #endif

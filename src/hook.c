@@ -14,6 +14,8 @@
 #include "block.h"
 #include "ossl.h"
 #include "runtime.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -23,19 +25,53 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-enum { JUDGED = 1, REFUSED = 2 };
-
 static __thread int t_depth;   /* inside a real SSL call */
 static __thread int t_io_fd;   /* socket used inside it, for BIOs that hide theirs */
 
-static uintptr_t flags_of(const SSL *s)
+/* The fast path reads the flags only; NULL means "nothing known yet". */
+static struct conn_state *state_of(const SSL *s)
 {
-    return (uintptr_t)ossl.SSL_get_ex_data(s, runtime_ssl_index());
+    return ossl.SSL_get_ex_data(s, runtime_ssl_index());
 }
 
-static void set_flags(SSL *s, uintptr_t f)
+static unsigned flags_of(const SSL *s)
 {
-    ossl.SSL_set_ex_data(s, runtime_ssl_index(), (void *)f);
+    const struct conn_state *c = state_of(s);
+    return c ? c->flags : 0;
+}
+
+static void set_flags(SSL *s, unsigned f)
+{
+    struct conn_state *c = state_of(s);
+    if (!c && f == 0)
+        return;
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || !ossl.SSL_set_ex_data(s, runtime_ssl_index(), c)) {
+            free(c);
+            return;
+        }
+    }
+    c->flags = f;
+}
+
+/* A new handshake: forget the last one, and note the name this client asked
+ * for now.  After a TLS 1.2 resumption SSL_get_servername answers with the
+ * name stored in the session, which may be another host's. */
+static void handshake_starts(SSL *s)
+{
+    struct conn_state *c = state_of(s);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || !ossl.SSL_set_ex_data(s, runtime_ssl_index(), c)) {
+            free(c);
+            return;
+        }
+    }
+    const char *sni = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+    c->flags = 0;
+    c->sni_known = true;
+    snprintf(c->sni, sizeof c->sni, "%s", sni ? sni : "");
 }
 
 static int refuse(SSL *s)
@@ -49,24 +85,24 @@ static int after_handshake(SSL *s, int r)
 {
     if (r != 1 || ossl.SSL_is_server(s))
         return r;
-    uintptr_t f = flags_of(s);
-    if (f & REFUSED)
+    unsigned f = flags_of(s);
+    if (f & CONN_REFUSED)
         return -1; /* the error was pushed when it was refused */
-    if (f & JUDGED)
+    if (f & CONN_JUDGED)
         return r;
-    if (handshake_allowed(s, t_io_fd)) {
-        set_flags(s, JUDGED);
+    if (handshake_allowed(s, state_of(s), t_io_fd)) {
+        set_flags(s, CONN_JUDGED);
         return r;
     }
-    set_flags(s, JUDGED | REFUSED);
+    set_flags(s, CONN_JUDGED | CONN_REFUSED);
     return -1;
 }
 
 static int real_handshake(SSL *s, int (*real)(SSL *))
 {
     if (ossl.SSL_in_before(s))
-        set_flags(s, 0);
-    else if (flags_of(s) & REFUSED)
+        handshake_starts(s);
+    else if (flags_of(s) & CONN_REFUSED)
         return refuse(s);
     t_depth++;
     t_io_fd = -1;
@@ -96,9 +132,9 @@ EXPORT int SSL_do_handshake(SSL *s)
 /* Before application data moves: 1 to go on, else the value to return. */
 static int io_gate(SSL *s)
 {
-    uintptr_t f = flags_of(s);
-    if (f & JUDGED)
-        return f & REFUSED ? refuse(s) : 1;
+    unsigned f = flags_of(s);
+    if (f & CONN_JUDGED)
+        return f & CONN_REFUSED ? refuse(s) : 1;
     if (ossl.SSL_is_server(s))
         return 1;
     if (ossl.SSL_is_init_finished(s))

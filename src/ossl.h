@@ -80,6 +80,8 @@ struct ossl_api {
     OSSL_FN(EVP_EncodeBlock);
     OSSL_FN(EVP_DecodeBlock);
     OSSL_FN(ERR_peek_error);
+    OSSL_FN(ERR_set_mark);
+    OSSL_FN(ERR_pop_to_mark);
 
     /* Pushing an error: ERR_new + ERR_set_debug + ERR_set_error in 3.x,
      * ERR_put_error (a macro name in 3.x headers, hence _fn) + ERR_add_error_data in 1.1.1.  Either trio may be NULL. */

@@ -66,4 +66,6 @@ void ossl_bind_linked(void)
     ossl.EVP_EncodeBlock = EVP_EncodeBlock;
     ossl.EVP_DecodeBlock = EVP_DecodeBlock;
     ossl.ERR_peek_error = ERR_peek_error;
+    ossl.ERR_set_mark = ERR_set_mark;
+    ossl.ERR_pop_to_mark = ERR_pop_to_mark;
 }

@@ -115,6 +115,8 @@ int ossl_bind_runtime(const void *self, char *why, size_t whylen)
     REQ(EVP_EncodeBlock);
     REQ(EVP_DecodeBlock);
     REQ(ERR_peek_error);
+    REQ(ERR_set_mark);
+    REQ(ERR_pop_to_mark);
 
     OPTIONAL(ERR_new, "ERR_new");
     OPTIONAL(ERR_set_debug, "ERR_set_debug");

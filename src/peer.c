@@ -34,9 +34,9 @@ static int socket_peer(int fd, char ip[INET6_ADDRSTRLEN], int *port)
     return -1;
 }
 
-static const char *requested_name(SSL *s)
+static const char *requested_name(SSL *s, const char *sni)
 {
-    const char *name = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+    const char *name = sni ? sni : ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     if (name && *name)
         return name;
     if (ossl.X509_VERIFY_PARAM_get0_host) {
@@ -49,7 +49,7 @@ static const char *requested_name(SSL *s)
     return name && *name ? name : NULL;
 }
 
-void peer_identify(SSL *s, int io_fd, struct peer *out)
+void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out)
 {
     char ip[INET6_ADDRSTRLEN];
     const char *name;
@@ -65,7 +65,7 @@ void peer_identify(SSL *s, int io_fd, struct peer *out)
     else if (family == AF_INET6)
         snprintf(out->addr, sizeof out->addr, "[%s]:%d", ip, out->port);
 
-    name = requested_name(s);
+    name = requested_name(s, sni);
     if (name) {
         if (host_normalize(name, out->host) < 0) {
             /* Not a name any entry can have: keep it for the log, match nothing. */

@@ -15,8 +15,11 @@ struct peer {
     char addr[64];           /* "ip:port" or "[ip6]:port"; empty when unknown */
 };
 
-/* `io_fd`: the socket this thread used inside the handshake call (-1 if
- * none), for clients whose BIO hides the descriptor (curl). */
-void peer_identify(SSL *s, int io_fd, struct peer *out);
+/* `sni`: the name the client set when the handshake started ("" for none),
+ * or NULL when not noted (then SSL_get_servername, which after a TLS 1.2
+ * resumption answers from the session).  `io_fd`: the socket this thread used
+ * inside the handshake call (-1 if none), for clients whose BIO hides the
+ * descriptor (curl). */
+void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out);
 
 #endif

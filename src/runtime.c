@@ -256,6 +256,23 @@ static void after_fork_in_child(void)
     memo_after_fork();
 }
 
+/* The per-SSL state (struct conn_state) dies with its SSL.  SSL_dup would
+ * copy the pointer: the copy starts with no state instead. */
+static void conn_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    free(ptr);
+}
+
+/* 1.1.1 declares from_d as void *, 3.x as void **; both pass &ptr. */
+static int conn_state_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx, long argl,
+                          void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    *(void **)from_d = NULL;
+    return 1;
+}
+
 static void initialise(void)
 {
     char why[256];
@@ -267,7 +284,8 @@ static void initialise(void)
         return;
     }
     /* SSL_get_ex_new_index is a macro over this (DESIGN 9). */
-    ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, NULL, NULL);
+    ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, conn_state_dup,
+                                             conn_state_free);
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = '\0';
 
