@@ -32,6 +32,10 @@ int cli_config_exit(const char *path);
  * EX_USAGE. */
 int cli_usage(const struct command *cmd, int exit_code);
 
+/* After getopt_long returned '?' or ':' with opterr = 0: one line of ours
+ * naming the option, instead of getopt's own message. */
+void cli_bad_option(const char *cmd, int opt, char **argv);
+
 /* The OpenSSL error queue as one line (then cleared), for messages. */
 const char *cli_ssl_error(char *buf, size_t len);
 

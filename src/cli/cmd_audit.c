@@ -200,20 +200,6 @@ static int print_table(const struct audit *a, time_t now)
     return EX_OK;
 }
 
-/* getopt's own message is off (opterr = 0): one line of ours instead. */
-static void bad_option(const char *cmd, int opt, char **argv)
-{
-    const char *arg = argv[optind - 1];
-    if (opt == ':')
-        cli_error("%s: option %s needs an argument (try 'pinshim %s --help')", cmd, arg, cmd);
-    else if (strncmp(arg, "--", 2) != 0)
-        cli_error("%s: unknown option -%c (try 'pinshim %s --help')", cmd, optopt, cmd);
-    else if (optopt)
-        cli_error("%s: option %.*s takes no argument", cmd, (int)strcspn(arg, "="), arg);
-    else
-        cli_error("%s: unknown option %s (try 'pinshim %s --help')", cmd, arg, cmd);
-}
-
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -273,7 +259,7 @@ static int run(int argc, char **argv)
             free(rules);
             return cli_usage(&cmd_audit, EX_OK);
         default:
-            bad_option("audit", opt, argv);
+            cli_bad_option("audit", opt, argv);
             goto usage_out;
         }
     }

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "ossl.h"
 #include <openssl/err.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,19 @@ const char *cli_ssl_error(char *buf, size_t len)
     }
     ERR_clear_error();
     return buf;
+}
+
+void cli_bad_option(const char *cmd, int opt, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':')
+        cli_error("%s: option %s needs an argument (try 'pinshim %s --help')", cmd, arg, cmd);
+    else if (strncmp(arg, "--", 2) != 0)
+        cli_error("%s: unknown option -%c (try 'pinshim %s --help')", cmd, optopt, cmd);
+    else if (optopt)
+        cli_error("%s: option %.*s takes no argument", cmd, (int)strcspn(arg, "="), arg);
+    else
+        cli_error("%s: unknown option %s (try 'pinshim %s --help')", cmd, arg, cmd);
 }
 
 static void general_usage(FILE *out)
