@@ -3,6 +3,7 @@
 #include "config.h"
 #include "pin.h"
 #include "ossl.h"
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,52 +71,43 @@ int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out)
     return 0;
 }
 
-/* i2d into a buffer of ours: nothing allocated by OpenSSL to free with its
- * allocator, which may not be the one this object would call. */
-static int hash_der(int len, unsigned char *der, unsigned char out[PIN_LEN])
+/* SHA-256 of a certificate's DER encoding (`whole`) or of its public key's
+ * (SubjectPublicKeyInfo).  i2d into a buffer of ours: nothing allocated by
+ * OpenSSL to free with its allocator, which may not be the one this object
+ * would call. */
+static int hash_encoding(X509 *cert, bool whole, unsigned char out[PIN_LEN])
 {
-    struct pin p;
-    if (pin_of_spki_der(der, (size_t)len, &p) != 0)
+    X509_PUBKEY *pk = whole ? NULL : ossl.X509_get_X509_PUBKEY(cert);
+    unsigned char stackbuf[4096], *der, *p;
+    struct pin h;
+    int len, rc;
+
+    if (!whole && !pk)
         return -1;
-    memcpy(out, p.hash, PIN_LEN);
-    return 0;
+    len = whole ? ossl.i2d_X509(cert, NULL) : ossl.i2d_X509_PUBKEY(pk, NULL);
+    if (len <= 0)
+        return -1;
+    der = (size_t)len <= sizeof stackbuf ? stackbuf : malloc((size_t)len);
+    if (!der)
+        return -1;
+    p = der;
+    rc = (whole ? ossl.i2d_X509(cert, &p) : ossl.i2d_X509_PUBKEY(pk, &p)) == len &&
+                 pin_of_spki_der(der, (size_t)len, &h) == 0
+             ? 0
+             : -1;
+    if (rc == 0)
+        memcpy(out, h.hash, PIN_LEN);
+    if (der != stackbuf)
+        free(der);
+    return rc;
 }
 
 int pin_of_cert(X509 *cert, struct pin *out)
 {
-    X509_PUBKEY *pk = ossl.X509_get_X509_PUBKEY(cert);
-    unsigned char stackbuf[1024], *der, *p;
-    int len, rc;
-
-    if (!pk)
-        return -1;
-    len = ossl.i2d_X509_PUBKEY(pk, NULL);
-    if (len <= 0)
-        return -1;
-    der = (size_t)len <= sizeof stackbuf ? stackbuf : malloc((size_t)len);
-    if (!der)
-        return -1;
-    p = der;
-    rc = ossl.i2d_X509_PUBKEY(pk, &p) == len ? hash_der(len, der, out->hash) : -1;
-    if (der != stackbuf)
-        free(der);
-    return rc;
+    return hash_encoding(cert, false, out->hash);
 }
 
 int cert_fingerprint(X509 *cert, unsigned char out[PIN_LEN])
 {
-    unsigned char stackbuf[4096], *der, *p;
-    int len, rc;
-
-    len = ossl.i2d_X509(cert, NULL);
-    if (len <= 0)
-        return -1;
-    der = (size_t)len <= sizeof stackbuf ? stackbuf : malloc((size_t)len);
-    if (!der)
-        return -1;
-    p = der;
-    rc = ossl.i2d_X509(cert, &p) == len ? hash_der(len, der, out) : -1;
-    if (der != stackbuf)
-        free(der);
-    return rc;
+    return hash_encoding(cert, true, out);
 }
