@@ -213,9 +213,6 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
             snprintf(warning, sizeof warning, "cannot record the pins learned on first use: %s", tofu.why);
     }
     judge_chain(judged, &seen.in, now, &j);
-    if (judged && judged->tofu != TOFU_NONE && judged->npins == 0 && j.verdict == VERDICT_FAIL)
-        snprintf(j.reason, sizeof j.reason, "no pins learned yet for this host, and trust on first use "
-                                            "learns only from a full handshake whose chain verified");
     if (j.verdict == VERDICT_PASS && !warning[0])
         expiry_warning(p, judged, who.host, &j, now, warning, sizeof warning);
 

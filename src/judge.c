@@ -144,6 +144,10 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
         out->verdict = VERDICT_PASS;
         snprintf(out->reason, sizeof out->reason, "certificate %d of the %s matches a pin", out->matched,
                  basis);
+    } else if (entry->tofu != TOFU_NONE && entry->npins == 0) {
+        out->verdict = VERDICT_FAIL;
+        snprintf(out->reason, sizeof out->reason, "no pins learned yet for this host, and trust on first use "
+                                                  "learns only from a full handshake whose chain verified");
     } else {
         out->verdict = VERDICT_FAIL;
         snprintf(out->reason, sizeof out->reason, "none of the %d key(s) of the %s matches the %zu pin(s)",

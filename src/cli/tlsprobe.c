@@ -451,9 +451,6 @@ static void judge(const struct probe_config *cfg, const struct observed *o, stru
     if (judged && judged->tofu != TOFU_NONE)
         judged = tofu_entry(p, judged, o, now, out);
     judge_chain(judged, &o->in, now, j);
-    if (judged && judged->tofu != TOFU_NONE && judged->npins == 0 && j->verdict == VERDICT_FAIL)
-        snprintf(j->reason, sizeof j->reason, "no pins learned yet for this host, and trust on first use "
-                                              "learns only from a full handshake whose chain verified");
     if (j->matched >= 0)
         pin_format(&j->counted[j->matched], out->matched_pin);
 }
