@@ -8,6 +8,9 @@
 #   top_srcdir, top_builddir   default: the tree this file is in / the cwd or
 #                               top_srcdir, whichever holds src/.libs
 #   PINSHIM_LIB                default: $top_builddir/src/.libs/libpinshim.so
+#   PINSHIM_PRELOAD            what run_preloaded and start_server -p put in
+#                               LD_PRELOAD; default: $PINSHIM_LIB (the
+#                               sanitizer stage puts the ASan runtime first)
 #   PYTHON3                    default: /usr/bin/python3 (not a pyenv shim)
 #   TEST_CLIENT                default: $top_builddir/tests/integration/tls_client,
 #                               else compiled into the test's temp dir
@@ -356,7 +359,7 @@ start_server() {
     local -a pre=()
     while getopts n:t:6gi:p opt; do
         case $opt in
-        p) pre=(env LD_PRELOAD="$PINSHIM_LIB" PINSHIM_CONFIG="$CONF") ;;
+        p) pre=(env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF") ;;
         n) name=$OPTARG ;;
         t) tls=$OPTARG ;;
         6) bind=::1 ;;
@@ -544,9 +547,9 @@ run_preloaded() {
     _RUN_N=$((_RUN_N + 1))
     OUT=$T/run$_RUN_N.out
     ERR=$T/run$_RUN_N.err
-    RUN_CMD="LD_PRELOAD=$PINSHIM_LIB PINSHIM_CONFIG=$CONF ${PINSHIM_RUN_ENV:-}$*"
+    RUN_CMD="LD_PRELOAD=${PINSHIM_PRELOAD:-$PINSHIM_LIB} PINSHIM_CONFIG=$CONF ${PINSHIM_RUN_ENV:-}$*"
     # shellcheck disable=SC2086
-    timeout -k 5 "${RUN_TIMEOUT:-30}" env LD_PRELOAD="$PINSHIM_LIB" PINSHIM_CONFIG="$CONF" \
+    timeout -k 5 "${RUN_TIMEOUT:-30}" env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" \
         ${PINSHIM_RUN_ENV:-} "$@" >"$OUT" 2>"$ERR"
     RC=$?
     return 0
