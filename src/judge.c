@@ -109,12 +109,25 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
         add_certs(out, in->verified, in->nverified);
         basis = "verified chain";
     } else {
-        int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
-        add_certs(out, linked, n);
-        basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
+        struct pin remembered[MEMO_PINS];
+        int m = 0;
+        if (in->resumed && in->nserved > 0 && in->served[0])
+            m = memo_recall(in->served[0], remembered, MEMO_PINS);
+        if (m > 0 && m < MEMO_PINS) {
+            /* A full handshake of this process counted these keys for this
+             * very leaf (DESIGN 3.5).  Checking the presented chain's
+             * signatures again would cost a signature verification on every
+             * resumption and add no key: whatever signed the leaf has the key
+             * that full handshake counted.  (A record that may have been cut
+             * at MEMO_PINS takes the long way.) */
+            add_certs(out, in->served, 1);
+            basis = "leaf only";
+        } else {
+            int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
+            add_certs(out, linked, n);
+            basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
+        }
         if (in->resumed && in->nserved > 0 && in->served[0]) {
-            struct pin remembered[MEMO_PINS];
-            int m = memo_recall(in->served[0], remembered, MEMO_PINS);
             for (int i = 0; i < m; i++)
                 add_pin(out, &remembered[i], NULL);
             basis = m > 0 ? "resumed session, chain remembered from a full handshake"
