@@ -117,6 +117,9 @@ int ossl_bind_runtime(const void *self, char *why, size_t whylen)
     REQ(ERR_peek_error);
     REQ(ERR_set_mark);
     REQ(ERR_pop_to_mark);
+    if (!OPTIONAL(SHA256_Init, "SHA256_Init") || !OPTIONAL(SHA256_Update, "SHA256_Update") ||
+        !OPTIONAL(SHA256_Final, "SHA256_Final"))
+        ossl.SHA256_Init = NULL;
 
     OPTIONAL(ERR_new, "ERR_new");
     OPTIONAL(ERR_set_debug, "ERR_set_debug");

@@ -66,6 +66,13 @@ void pin_format(const struct pin *p, char out[PIN_TEXT_MAX])
 int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out)
 {
     unsigned int n = 0;
+    if (ossl.SHA256_Init) {
+        SHA256_CTX c;
+        return ossl.SHA256_Init(&c) == 1 && ossl.SHA256_Update(&c, der, len) == 1 &&
+                       ossl.SHA256_Final(out->hash, &c) == 1
+                   ? 0
+                   : -1;
+    }
     if (!ossl.EVP_Digest(der, len, out->hash, &n, ossl.EVP_sha256(), NULL) || n != PIN_LEN)
         return -1;
     return 0;
