@@ -5,6 +5,9 @@
 #include "ossl.h"
 #include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -109,6 +112,12 @@ static struct policy *load_policy(void)
 {
     char message[1200];
     struct policy *p = policy_load(config_path[0] ? config_path : NULL);
+#ifdef __GLIBC__
+    /* libconfig's tree of a big config (about 1 KB a host) has been freed,
+     * but glibc keeps those pages in the program's RSS: give them back. */
+    if (p && p->nentries >= 1000)
+        malloc_trim(0);
+#endif
     if (!p || !mode_override[0])
         return p;
     enum mode m = mode_from_text(mode_override);
