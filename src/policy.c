@@ -70,6 +70,12 @@ int host_normalize(const char *in, char *out)
         return -1;
     memcpy(tmp, in, len);
     tmp[len] = '\0';
+    /* The trailing dot goes first: "192.0.2.10." is the IP literal, not a
+     * DNS name that an IP-literal entry (and has_ip_entries) would miss. */
+    if (tmp[len - 1] == '.')
+        tmp[--len] = '\0';
+    if (len == 0)
+        return -1;
     if (inet_pton(AF_INET6, tmp, addr) == 1) {
         inet_ntop(AF_INET6, addr, out, HOST_MAX);
         return NAME_IPV6;
@@ -78,10 +84,6 @@ int host_normalize(const char *in, char *out)
         inet_ntop(AF_INET, addr, out, HOST_MAX);
         return NAME_IPV4;
     }
-    if (tmp[len - 1] == '.')
-        tmp[--len] = '\0';
-    if (len == 0)
-        return -1;
 
     /* Labels of letters, digits, '-' and '_' (seen in real names), no empty
      * label; '*' only as the whole first label. */

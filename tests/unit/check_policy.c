@@ -143,6 +143,37 @@ START_TEST(test_normalize)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_host.c: "1.1.2.2." normalised to the DNS name
+ * "1.1.2.2", which normalises again to an IP literal.  An entry written with
+ * the trailing dot was a DNS entry: include_subdomains was accepted and
+ * has_ip_entries stayed false, so a connection whose peer address is unknown
+ * was not refused (fail open). */
+START_TEST(test_normalize_ip_trailing_dot)
+{
+    char out[HOST_MAX], again[HOST_MAX];
+    ck_assert_int_eq(host_normalize("1.1.2.2.", out), NAME_IPV4);
+    ck_assert_str_eq(out, "1.1.2.2");
+    ck_assert_int_eq(host_normalize(out, again), NAME_IPV4);
+    ck_assert_str_eq(again, out);
+    ck_assert_int_eq(host_normalize("192.0.2.10.", out), NAME_IPV4);
+    ck_assert_str_eq(out, "192.0.2.10");
+    ck_assert_int_eq(host_normalize("::1.", out), NAME_IPV6);
+    ck_assert_str_eq(out, "::1");
+    ck_assert_int_eq(host_normalize("192.0.2.10..", out), -1);
+
+    struct policy *p = load_ok("hosts = ( { name = \"192.0.2.10.\"; pins = [ " P1 " ]; } );\n");
+    ck_assert_int_eq(p->entries[0].kind, NAME_IPV4);
+    ck_assert_str_eq(p->entries[0].name, "192.0.2.10");
+    ck_assert(p->has_ip_entries);
+    expect(p, "192.0.2.10", 443, 1);
+    policy_free(p);
+    expect_error("hosts = (\n"
+                 "  { name = \"192.0.2.10.\"; include_subdomains = true; pins = [ " P1 " ]; }\n"
+                 ");\n",
+                 2, "include_subdomains");
+}
+END_TEST
+
 /* ---- matching ---- */
 
 START_TEST(test_match_exact)
@@ -788,6 +819,7 @@ static Suite *policy_suite(void)
     Suite *s = suite_create("policy");
     TCase *tc = tcase_create("match");
     tcase_add_test(tc, test_normalize);
+    tcase_add_test(tc, test_normalize_ip_trailing_dot);
     tcase_add_test(tc, test_match_exact);
     tcase_add_test(tc, test_match_wildcard_one_label);
     tcase_add_test(tc, test_match_include_subdomains);
