@@ -147,17 +147,24 @@ static int get_mode(struct loader *l, const config_setting_t *group, enum mode *
 /* "YYYY-MM-DD" -> the first second (UTC) of the following day. */
 static int parse_date(const char *text, time_t *out)
 {
-    int y, m, d, n = 0;
     struct tm tm = { 0 };
-    if (sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || text[10] != '\0')
+    /* Exactly ten characters, digits where digits belong: sscanf's %d would
+     * also take "+027", "-027" or " 6" (a year 27 entry expires at once). */
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? text[i] != '-' : !(text[i] >= '0' && text[i] <= '9'))
+            return -1;
+    if (text[10] != '\0')
         return -1;
+    int y = (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
+    int m = (text[5] - '0') * 10 + (text[6] - '0');
+    int d = (text[8] - '0') * 10 + (text[9] - '0');
     tm.tm_year = y - 1900;
     tm.tm_mon = m - 1;
     tm.tm_mday = d;
     time_t t = timegm(&tm);
     if (t == (time_t)-1 || tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
         return -1;
-    *out = t + 24 * 60 * 60;
+    *out = t + (time_t)24 * 60 * 60;
     return 0;
 }
 

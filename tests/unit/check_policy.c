@@ -692,7 +692,11 @@ START_TEST(test_error_expires)
 {
     static const char *const dates[] = { "2026-02-30", "2026-02-29", "2026-13-01", "2026-00-10", "2026-04-31",
                                          "2026-1-1", "26-01-01", "2026/01/01", "2026-01-01T00:00:00Z",
-                                         "tomorrow", "" };
+                                         "tomorrow", "",
+                                         /* sscanf's %d took these (clang-tidy cert-err34-c): "+027-06-30"
+                                          * was the year 27, an entry expired at once (not enforced) */
+                                         "+027-06-30", "-027-06-30", "2027-+6-30", "2027-06- 3", " 2027-06-3",
+                                         "2027-06-3x", "2027-06-30 " };
     for (size_t i = 0; i < sizeof dates / sizeof *dates; i++) {
         char text[512];
         snprintf(text, sizeof text,
