@@ -182,7 +182,7 @@ void report_json(const struct event *ev, struct text *out)
 static void plain(struct text *t, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)(s ? s : "?"); *p; p++) {
-        char c = (*p < 0x20 || *p == 0x7f) ? '?' : (char)*p;
+        char c = (char)((*p < 0x20 || *p == 0x7f) ? '?' : *p);
         text_add(t, &c, 1);
     }
 }
@@ -202,7 +202,11 @@ void report_line(const struct event *ev, struct text *out)
     }
     text_add(out, " in ", 4);
     plain(out, ev->program);
-    text_printf(out, "[%ld]: verdict %s, mode %s: ", ev->pid, ev->verdict, ev->mode);
+    text_printf(out, "[%ld]: verdict ", ev->pid);
+    plain(out, ev->verdict);
+    text_add(out, ", mode ", 7);
+    plain(out, ev->mode);
+    text_add(out, ": ", 2);
     plain(out, ev->reason);
     if (ev->warning) {
         text_add(out, "; WARNING: ", 11);

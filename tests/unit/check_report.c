@@ -528,6 +528,26 @@ START_TEST(test_report_line_one_line)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_json.c: the verdict and the mode went into the
+ * stderr line raw.  Both are fixed words today, but the line keeps its promise
+ * (one line, no control byte) whatever the event holds. */
+START_TEST(test_report_line_every_field_plain)
+{
+    struct sample s;
+    sample_event(&s);
+    s.ev.mode = "\xf4\x90\x80\x07\xae";
+    s.ev.verdict = "fail\nFAKE: pinshim: allowed";
+    char *line = line_of(&s.ev);
+    ck_assert_ptr_eq(strchr(line, '\n'), line + strlen(line) - 1);
+    ck_assert_ptr_nonnull(strstr(line, "verdict fail?FAKE"));
+    free(line);
+    s.ev.mode = NULL;
+    s.ev.verdict = NULL;
+    line = line_of(&s.ev);
+    free(line);
+}
+END_TEST
+
 START_TEST(test_report_line_facts)
 {
     struct sample s;
@@ -688,6 +708,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_report_json_hostile_everywhere);
     tcase_add_test(tc, test_report_json_long_fields);
     tcase_add_test(tc, test_report_line_one_line);
+    tcase_add_test(tc, test_report_line_every_field_plain);
     tcase_add_test(tc, test_report_line_facts);
     suite_add_tcase(s, tc);
 
