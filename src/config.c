@@ -3,7 +3,7 @@
 #include "config.h"
 #include "policy.h"
 #include "arena.h"
-#include <libconfig.h>
+#include "lcfg.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -397,6 +397,12 @@ struct policy *policy_load(const char *path)
 
     if (!path || !*path)
         return policy_failed("(none)", "no config file: set PINSHIM_CONFIG");
+    /* The library opens libconfig now, not at the program's start (lcfg.h). */
+    char why[400];
+    if (lcfg_bind(why, sizeof why) != 0) {
+        snprintf(l.error, sizeof l.error, "%s: %s", path, why);
+        return policy_failed(path, l.error);
+    }
     /* Opened here, not by libconfig, for the O_CLOEXEC and a clear errno. */
     f = fopen(path, "re");
     if (!f) {
