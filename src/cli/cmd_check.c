@@ -498,7 +498,8 @@ static int run(int argc, char **argv)
     check_policy(&f, p, have_tree ? config_root_setting(&cfg) : NULL, path);
 
     main_file = path;
-    qsort(f.v, f.n, sizeof *f.v, finding_cmp);
+    if (f.n > 1) /* qsort(NULL, 0, ...) is undefined: no findings leave f.v NULL */
+        qsort(f.v, f.n, sizeof *f.v, finding_cmp);
     for (size_t i = 0; i < f.n; i++) {
         char *line = NULL;
         int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: warning: %s", f.v[i].file, f.v[i].line, f.v[i].text)

@@ -146,7 +146,8 @@ static int warning_cmp(const void *a, const void *b)
 
 static void print_warnings(struct exporter *x)
 {
-    qsort(x->warnings, x->nwarnings, sizeof *x->warnings, warning_cmp);
+    if (x->nwarnings > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(x->warnings, x->nwarnings, sizeof *x->warnings, warning_cmp);
     for (size_t i = 0; i < x->nwarnings; i++) {
         if (x->warnings[i].text)
             cli_warning("%s", x->warnings[i].text);

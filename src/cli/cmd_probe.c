@@ -50,7 +50,7 @@ static void comment_text(const char *in, char *out, size_t cap)
 {
     size_t n = 0;
     for (; *in && n + 1 < cap; in++)
-        out[n++] = ((unsigned char)*in < 0x20 || *in == 0x7f) ? '?' : *in;
+        out[n++] = (char)(((unsigned char)*in < 0x20 || *in == 0x7f) ? '?' : *in);
     out[n] = '\0';
 }
 
@@ -164,7 +164,8 @@ static int run(int argc, char **argv)
 
     /* The config, as the library would find it; the default file only when
      * it exists (a probe needs no config). */
-    if (conf || (getenv("PINSHIM_CONFIG") && *getenv("PINSHIM_CONFIG")))
+    const char *env_conf = getenv("PINSHIM_CONFIG");
+    if (conf || (env_conf && *env_conf))
         conf_path = cli_config_path(conf);
     else if (access(cli_config_path(NULL), F_OK) == 0)
         conf_path = cli_config_path(NULL);
@@ -219,7 +220,7 @@ static int run(int argc, char **argv)
                cafile ? cafile : "the system trust store", r->judged_host);
 
     rc = EX_OK;
-    if (r->judged) {
+    if (r->judged && policy) { /* judged only with a config */
         const struct judgement *j = &r->judgement;
         const struct host_entry *e = r->entry;
         enum mode m = policy_effective_mode(policy, e);
