@@ -116,9 +116,9 @@ struct pending {
     unsigned long count;        /* repeats not yet written */
     char *json;                 /* the first event's JSON line, without "}\n" */
     char *line;                 /* its stderr line, without "\n" */
-    bool to_stderr, to_syslog;
     char *json_path;            /* copied: the policy it came from may be gone */
     int priority;
+    bool to_stderr, to_syslog;
 };
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;

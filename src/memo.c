@@ -36,7 +36,7 @@ static struct slot slots[MEMO_SLOTS];
 
 static struct slot *set_for(const unsigned char fp[PIN_LEN])
 {
-    return &slots[((fp[0] | (unsigned)fp[1] << 8) % MEMO_SETS) * MEMO_WAYS];
+    return &slots[(size_t)((fp[0] | (unsigned)fp[1] << 8) % MEMO_SETS) * MEMO_WAYS];
 }
 
 /* A consistent copy of a slot, or false when a writer is busy with it. */

@@ -22,7 +22,8 @@
 #include <openssl/x509v3.h>
 #include <openssl/sha.h>
 
-#define OSSL_FN(name) __typeof__(name) *name
+/* A declaration, not an expression: the name cannot be parenthesised. */
+#define OSSL_FN(name) __typeof__(name) *name /* NOLINT(bugprone-macro-parentheses) */
 
 struct ossl_api {
     /* The calls the shim interposes: the real ones. */

@@ -59,8 +59,11 @@ int pin_parse(const char *text, struct pin *out, const char **why)
 
 void pin_format(const struct pin *p, char out[PIN_TEXT_MAX])
 {
-    memcpy(out, "sha256/", 7);
-    ossl.EVP_EncodeBlock((unsigned char *)out + 7, p->hash, PIN_LEN);
+    static const char prefix[] = "sha256/";
+    /* The prefix without its NUL: EVP_EncodeBlock writes the 44 characters
+     * after it and the terminating NUL. */
+    memcpy(out, prefix, sizeof prefix - 1);
+    ossl.EVP_EncodeBlock((unsigned char *)out + sizeof prefix - 1, p->hash, PIN_LEN);
 }
 
 int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out)

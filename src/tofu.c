@@ -200,7 +200,7 @@ int tofu_learn(const char *state, struct tofu_record *rec, char *why, size_t why
     if (n < 0) {
         rc = -1;
     } else {
-        int i = find(all, n, rec->host);
+        int i = all ? find(all, n, rec->host) : -1;
         if (i >= 0) {
             *rec = all[i];
             rc = 0;

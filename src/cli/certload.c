@@ -569,7 +569,7 @@ int certload_buffer(const unsigned char *buf, size_t len, const char *name, stru
     err[0] = '\0';
     if (len == 0)
         return failf(&r, EX_DATAERR, "nothing in it (0 bytes)");
-    if (len > CERTLOAD_MAX_BYTES)
+    if (len > (size_t)CERTLOAD_MAX_BYTES)
         return failf(&r, EX_DATAERR, "larger than %u MiB: not a certificate, key or CSR",
                      CERTLOAD_MAX_BYTES / (1024 * 1024));
     if (contains(buf, len, "-----BEGIN "))
@@ -601,11 +601,11 @@ int certload_file(const char *path, struct loaded *out, char *err, size_t errlen
     /* Read at most one byte more than allowed: enough to know it is too big. */
     for (;;) {
         if (len == cap) {
-            if (cap > CERTLOAD_MAX_BYTES)
+            if (cap > (size_t)CERTLOAD_MAX_BYTES)
                 break;
-            size_t ncap = cap ? cap * 2 : 64 * 1024;
-            if (ncap > CERTLOAD_MAX_BYTES + 1)
-                ncap = CERTLOAD_MAX_BYTES + 1;
+            size_t ncap = cap ? cap * 2 : (size_t)64 * 1024;
+            if (ncap > (size_t)CERTLOAD_MAX_BYTES + 1)
+                ncap = (size_t)CERTLOAD_MAX_BYTES + 1;
             unsigned char *b = realloc(buf, ncap);
             if (!b) {
                 rc = failf(&r, EX_OSERR, "out of memory");
