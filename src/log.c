@@ -48,8 +48,9 @@ static void write_all(int fd, const char *buf, size_t len)
 }
 
 /* What fd 2 was when the library was loaded.  A program that closed its stderr
- * may have had a data file opened onto descriptor 2 since: a regular file that
- * is not the original stderr is never written to. */
+ * may have had something else opened onto descriptor 2 since: a data file, a
+ * pipe or a socket of its own (even its TLS connection).  Only the file that
+ * was stderr at load time is written to; when fd 2 was closed then, nothing. */
 static struct stat stderr_at_load;
 static bool stderr_open_at_load;
 
@@ -61,11 +62,10 @@ __attribute__((constructor)) static void note_stderr(void)
 static bool stderr_is_safe(void)
 {
     struct stat now;
-    if (fstat(STDERR_FILENO, &now) != 0)
+    if (!stderr_open_at_load || fstat(STDERR_FILENO, &now) != 0)
         return false;
-    if (!S_ISREG(now.st_mode))
-        return true;
-    return stderr_open_at_load && now.st_dev == stderr_at_load.st_dev && now.st_ino == stderr_at_load.st_ino;
+    return now.st_dev == stderr_at_load.st_dev && now.st_ino == stderr_at_load.st_ino &&
+           (now.st_mode & S_IFMT) == (stderr_at_load.st_mode & S_IFMT);
 }
 
 static void write_stderr(const char *buf, size_t len)
