@@ -71,7 +71,7 @@ static void add_pin(struct judgement *j, const struct pin *p, X509 *cert)
     for (int i = 0; i < j->ncounted; i++)
         if (memcmp(j->counted[i].hash, p->hash, PIN_LEN) == 0)
             return;
-    if (j->ncounted < CHAIN_MAX) {
+    if (j->ncounted < VERIFIED_MAX) {
         j->counted_cert[j->ncounted] = cert;
         j->counted[j->ncounted++] = *p;
     }
@@ -79,7 +79,7 @@ static void add_pin(struct judgement *j, const struct pin *p, X509 *cert)
 
 static void add_certs(struct judgement *j, X509 *const *certs, int n)
 {
-    for (int i = 0; i < n && i < CHAIN_MAX; i++) {
+    for (int i = 0; i < n && i < VERIFIED_MAX; i++) {
         struct pin p;
         if (certs[i] && pin_of_cert(certs[i], &p) == 0)
             add_pin(j, &p, certs[i]);

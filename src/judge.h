@@ -16,6 +16,10 @@ const char *verdict_text(enum verdict v);
  * 2-4; OkHttp stops at 9 signers). */
 #define CHAIN_MAX 16
 
+/* A verified chain counts whole (DESIGN 3), however deep: OpenSSL's default
+ * verify depth (100) lets 101 certificates through. */
+#define VERIFIED_MAX 101
+
 /* What a finished handshake showed. */
 struct chain_input {
     X509 *const *verified;   /* SSL_get0_verified_chain when verification said OK, else NULL */
@@ -29,8 +33,8 @@ struct judgement {
     enum verdict verdict;
     const struct host_entry *entry;     /* NULL: unpinned or error */
     int ncounted;                       /* certificates whose pins count */
-    struct pin counted[CHAIN_MAX];
-    X509 *counted_cert[CHAIN_MAX];      /* the certificate of each pin; NULL when remembered */
+    struct pin counted[VERIFIED_MAX];
+    X509 *counted_cert[VERIFIED_MAX];   /* the certificate of each pin; NULL when remembered */
     int matched;                        /* index into counted, or -1 */
     char reason[256];
 };

@@ -34,7 +34,7 @@ void observe_handshake(SSL *s, struct observed *o)
     o->verify_result = ossl.SSL_get_verify_result(s);
     /* A resumed session says OK from the session but has no verified chain. */
     if (!o->in.resumed && o->verify_result == X509_V_OK)
-        nverified = stack_to_array(ossl.SSL_get0_verified_chain(s), o->verified, CHAIN_MAX);
+        nverified = stack_to_array(ossl.SSL_get0_verified_chain(s), o->verified, VERIFIED_MAX);
     o->in.served = o->served;
     o->in.nserved = nserved;
     o->in.verified = nverified ? o->verified : NULL;

@@ -10,7 +10,7 @@
 
 struct observed {
     X509 *served[CHAIN_MAX];
-    X509 *verified[CHAIN_MAX];
+    X509 *verified[VERIFIED_MAX];
     X509 *leaf;              /* a reference of ours: observed_release() frees it */
     long verify_result;
     struct chain_input in;   /* points into this struct */

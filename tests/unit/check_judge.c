@@ -237,13 +237,21 @@ START_TEST(test_count_linked_too_many)
     for (int i = 0; i < n; i++)
         ck_assert_ptr_eq(out[i], deep[i]);
 
-    /* judged both ways: nothing beyond CHAIN_MAX, no crash */
-    struct pin top;
+    /* judged both ways, no crash: a verified chain counts whole (a pin on its
+     * root passes), a presented one no further than CHAIN_MAX */
+    struct pin top, bottom;
     pki_pin_of_key(keys[DEPTH - 1], &top);
+    pki_pin_of_key(keys[0], &bottom);
     struct host_entry e = entry_of(&top, 1);
     struct judgement j = judge(&e, deep, DEPTH, deep, DEPTH, false);
-    ck_assert_int_le(j.ncounted, CHAIN_MAX);
+    ck_assert_int_eq(j.ncounted, DEPTH);
     ck_assert_int_eq(j.verdict, VERDICT_PASS);
+    struct host_entry eroot = entry_of(&bottom, 1);
+    j = judge(&eroot, deep, DEPTH, deep, DEPTH, false);
+    ck_assert_int_eq(j.verdict, VERDICT_PASS);
+    ck_assert_int_eq(j.matched, DEPTH - 1);
+    j = judge(&eroot, NULL, 0, deep, DEPTH, false);
+    ck_assert_int_eq(j.verdict, VERDICT_FAIL);
     j = judge(&e, NULL, 0, deep, DEPTH, false);
     ck_assert_int_le(j.ncounted, CHAIN_MAX);
     ck_assert_int_eq(j.verdict, VERDICT_PASS);
