@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <libconfig.h>
 
-#define LCFG_FN(name) __typeof__(name) *name
+/* A declaration, not an expression: the name cannot be parenthesised. */
+#define LCFG_FN(name) __typeof__(name) *name /* NOLINT(bugprone-macro-parentheses) */
 
 struct lcfg_api {
     LCFG_FN(config_init);
