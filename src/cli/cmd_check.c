@@ -498,8 +498,7 @@ static int run(int argc, char **argv)
     check_policy(&f, p, have_tree ? config_root_setting(&cfg) : NULL, path);
 
     main_file = path;
-    if (f.n > 1) /* qsort(NULL, 0, ...) is undefined: no findings leave f.v NULL */
-        if (f.n > 1) /* f.v is NULL when there is nothing to sort */
+    if (f.n > 1) /* f.v is NULL when there is nothing to sort */
         qsort(f.v, f.n, sizeof *f.v, finding_cmp);
     for (size_t i = 0; i < f.n; i++) {
         char *line = NULL;

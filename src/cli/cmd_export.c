@@ -146,8 +146,7 @@ static int warning_cmp(const void *a, const void *b)
 
 static void print_warnings(struct exporter *x)
 {
-    if (x->nwarnings > 1) /* qsort(NULL, 0, ...) is undefined */
-        if (x->nwarnings > 1) /* x->warnings is NULL when there is none */
+    if (x->nwarnings > 1) /* x->warnings is NULL when there is none */
         qsort(x->warnings, x->nwarnings, sizeof *x->warnings, warning_cmp);
     for (size_t i = 0; i < x->nwarnings; i++) {
         if (x->warnings[i].text)
