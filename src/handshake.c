@@ -189,7 +189,13 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
     enum mode mode;
     struct observed seen;
 
-    peer_identify(s, c && c->sni_known ? c->sni : NULL, io_fd, &who);
+    /* The peer's address costs a system call: taken here only when there is
+     * no name or an entry depends on the port; else only for a verdict that
+     * is told (below). */
+    peer_identify_name(s, c && c->sni_known ? c->sni : NULL, &who);
+    bool have_address = !who.host[0] || p->has_port_entries;
+    if (have_address)
+        peer_identify_address(s, io_fd, &who);
     if (!p->error && who.host[0])
         entry = policy_lookup(p, who.host, who.port);
     mode = policy_effective_mode(p, entry);
@@ -232,6 +238,8 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
     bool worth_telling = blocked || p->log_all_verdicts || warning[0] ||
                          (j.verdict != VERDICT_PASS && j.verdict != VERDICT_UNPINNED) ||
                          (j.verdict == VERDICT_UNPINNED && p->unpinned_block);
+    if ((worth_telling || blocked) && !have_address)
+        peer_identify_address(s, io_fd, &who);
     if (worth_telling)
         log_verdict(p, judged, &who, mode, &j, blocked, seen.served, seen.in.nserved,
                     warning[0] ? warning : NULL);

@@ -49,13 +49,23 @@ static const char *requested_name(SSL *s, const char *sni)
     return name && *name ? name : NULL;
 }
 
-void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out)
+void peer_identify_name(SSL *s, const char *sni, struct peer *out)
 {
-    char ip[INET6_ADDRSTRLEN];
     const char *name;
-    int family, fd;
 
     memset(out, 0, sizeof *out);
+    name = requested_name(s, sni);
+    if (name && host_normalize(name, out->host) < 0) {
+        /* Not a name any entry can have: keep it for the log, match nothing. */
+        snprintf(out->host, sizeof out->host, "%s", name);
+    }
+}
+
+void peer_identify_address(SSL *s, int io_fd, struct peer *out)
+{
+    char ip[INET6_ADDRSTRLEN];
+    int family, fd;
+
     fd = ossl.SSL_get_fd(s);
     family = socket_peer(fd, ip, &out->port);
     if (family < 0 && io_fd >= 0 && io_fd != fd)
@@ -64,15 +74,14 @@ void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out)
         snprintf(out->addr, sizeof out->addr, "%s:%d", ip, out->port);
     else if (family == AF_INET6)
         snprintf(out->addr, sizeof out->addr, "[%s]:%d", ip, out->port);
-
-    name = requested_name(s, sni);
-    if (name) {
-        if (host_normalize(name, out->host) < 0) {
-            /* Not a name any entry can have: keep it for the log, match nothing. */
-            snprintf(out->host, sizeof out->host, "%s", name);
-        }
-    } else if (family >= 0) {
+    if (!out->host[0] && family >= 0) {
         snprintf(out->host, sizeof out->host, "%s", ip);
         out->host_from_address = true;
     }
+}
+
+void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out)
+{
+    peer_identify_name(s, sni, out);
+    peer_identify_address(s, io_fd, out);
 }

@@ -22,4 +22,12 @@ struct peer {
  * descriptor (curl). */
 void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out);
 
+/* The same in two steps, because the address costs a system call
+ * (getpeername) that a passing handshake usually does not need (issue 6):
+ * peer_identify_name fills `host` from the names only (port and addr stay
+ * unknown); peer_identify_address adds port and addr and, when no name was
+ * found, takes the peer's IP as the host.  Both together = peer_identify. */
+void peer_identify_name(SSL *s, const char *sni, struct peer *out);
+void peer_identify_address(SSL *s, int io_fd, struct peer *out);
+
 #endif

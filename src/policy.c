@@ -173,6 +173,8 @@ int policy_index(struct policy *p)
         size_t mask = wild ? p->wild_mask : p->name_mask;
         if (e->kind == NAME_IPV4 || e->kind == NAME_IPV6)
             p->has_ip_entries = true;
+        if (e->port != 0)
+            p->has_port_entries = true;
         for (size_t j = hash_key(e->match_key) & mask;; j = (j + 1) & mask) {
             if (slots[j] == 0) {
                 slots[j] = (uint32_t)i + 1;

@@ -61,6 +61,7 @@ struct policy {
     size_t nentries;
     struct host_entry *entries;
     bool has_ip_entries;
+    bool has_port_entries;   /* some entry applies to one port only */
 
     /* Open-addressing index of entries by match_key: one table for names and IP
      * literals, one for wildcards.  Slots hold entry index + 1; 0 is empty. */
