@@ -72,7 +72,7 @@ static void check_linked(X509 *const *served, int nserved)
 
 static void check_judgement(const struct judgement *j, const struct host_entry *e)
 {
-    FUZZ_ASSERT(j->ncounted >= 0 && j->ncounted <= CHAIN_MAX, "ncounted %d", j->ncounted);
+    FUZZ_ASSERT(j->ncounted >= 0 && j->ncounted <= VERIFIED_MAX, "ncounted %d", j->ncounted);
     FUZZ_ASSERT(j->matched >= -1 && j->matched < j->ncounted, "matched %d of %d", j->matched, j->ncounted);
     FUZZ_ASSERT(memchr(j->reason, '\0', sizeof j->reason) && j->reason[0], "no reason");
     for (int i = 0; i < j->ncounted; i++)
