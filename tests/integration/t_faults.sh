@@ -90,16 +90,16 @@ wait_for_file() {
 }
 
 # Its directory deleted while a program runs: every handshake still judged.
-case_begin "json log directory deleted mid-run: 2 threads x 3000 handshakes, exact verdicts"
+case_begin "json log directory deleted mid-run: 2 threads x 2000 handshakes, exact verdicts"
 mkdir -p "$T/logdir"
 write_conf "$CONF" -j "$T/logdir/log.jsonl" -v failures "${GB[@]}"
-bg_client --cafile "$PKI/root.pem" --threads 2 --count 3000 --hosts good.test,bad.test --quiet --deadline 110
+bg_client --cafile "$PKI/root.pem" --threads 2 --count 2000 --hosts good.test,bad.test --quiet --deadline 110
 wait_for_file "$T/logdir/log.jsonl" || case_fail "no JSON line before the directory went"
 rm -rf "$T/logdir"
 kill -0 "$_BG_PID" 2>/dev/null || diag "(the client had finished before the directory was deleted)"
 bg_wait
-check_out_has '^summary sni=good\.test ok=1500 refused=0 pinblock=0 error=0 io_failed=0$'
-check_out_has '^summary sni=bad\.test ok=0 refused=1500 pinblock=1500 error=0 io_failed=0$'
+check_out_has '^summary sni=good\.test ok=1000 refused=0 pinblock=0 error=0 io_failed=0$'
+check_out_has '^summary sni=bad\.test ok=0 refused=1000 pinblock=1000 error=0 io_failed=0$'
 [ -e "$T/logdir" ] && case_fail "the library re-created the deleted directory"
 case_end
 
@@ -263,21 +263,21 @@ fi
 # first failure is logged, ACTION runs; verdicts must stay exact.
 churn() {
     local name=$1 action=$2 complaints=$3 c
-    case_begin "config $name mid-run: 2 threads x 3000 handshakes keep exact verdicts; at most $complaints complaint(s)"
+    case_begin "config $name mid-run: 2 threads x 2000 handshakes keep exact verdicts; at most $complaints complaint(s)"
     write_conf "$CONF" -v failures "${GB[@]}"
     : > "$LOG"
-    bg_client --cafile "$PKI/root.pem" --threads 2 --count 3000 --hosts good.test,bad.test --quiet --deadline 110
+    bg_client --cafile "$PKI/root.pem" --threads 2 --count 2000 --hosts good.test,bad.test --quiet --deadline 110
     wait_for_file "$LOG" || case_fail "no JSON line before the change"
     eval "$action"
     # the library looks at the file once a second
     sleep 1.5
     kill -0 "$_BG_PID" 2>/dev/null || diag "(the client finished within 1.5 s of the change)"
     bg_wait
-    check_out_has '^summary sni=good\.test ok=1500 refused=0 pinblock=0 error=0 io_failed=0$'
-    check_out_has '^summary sni=bad\.test ok=0 refused=1500 pinblock=1500 error=0 io_failed=0$'
+    check_out_has '^summary sni=good\.test ok=1000 refused=0 pinblock=0 error=0 io_failed=0$'
+    check_out_has '^summary sni=bad\.test ok=0 refused=1000 pinblock=1000 error=0 io_failed=0$'
     c=$(grep -vc 'bad\.test' "$ERR")
     [ "$c" -le "$complaints" ] || case_fail "stderr has $c lines besides the verdicts, expected at most $complaints"
-    check_log fail blocked bad.test 1500
+    check_log fail blocked bad.test 1000
     case_end
 }
 churn deleted 'rm -f "$CONF"' 1
