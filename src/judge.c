@@ -108,31 +108,33 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
     if (in->verified && in->nverified > 0 && !in->resumed) {
         add_certs(out, in->verified, in->nverified);
         basis = "verified chain";
-    } else {
+    } else if (in->resumed && in->nserved > 0 && in->served[0]) {
+        /* A resumed session (DESIGN 3.5): its leaf, plus the keys that a full
+         * handshake of this process counted for this very leaf (memo). */
         struct pin remembered[MEMO_PINS];
         int m = 0;
-        if (in->resumed && in->nserved > 0 && in->served[0])
+        add_certs(out, in->served, 1);
+        /* When the entry pins the leaf itself the verdict is pass whatever
+         * else counts: no memo lookup (a hash of the whole certificate). */
+        bool leaf_pinned = entry && out->ncounted == 1 && find_match(entry, out) == 0;
+        if (!leaf_pinned)
             m = memo_recall(in->served[0], remembered, MEMO_PINS);
-        if (m > 0 && m < MEMO_PINS) {
-            /* A full handshake of this process counted these keys for this
-             * very leaf (DESIGN 3.5).  Checking the presented chain's
-             * signatures again would cost a signature verification on every
-             * resumption and add no key: whatever signed the leaf has the key
-             * that full handshake counted.  (A record that may have been cut
-             * at MEMO_PINS takes the long way.) */
-            add_certs(out, in->served, 1);
-            basis = "leaf only";
-        } else {
+        /* Remembered keys stand for the chain: whatever signed the leaf has
+         * the key that full handshake counted, so the presented chain's
+         * signatures are checked again (a signature verification per
+         * resumption) only without a record, or with one that may have been
+         * cut at MEMO_PINS. */
+        if (!leaf_pinned && (m == 0 || m >= MEMO_PINS)) {
             int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
             add_certs(out, linked, n);
-            basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
         }
-        if (in->resumed && in->nserved > 0 && in->served[0]) {
-            for (int i = 0; i < m; i++)
-                add_pin(out, &remembered[i], NULL);
-            basis = m > 0 ? "resumed session, chain remembered from a full handshake"
-                          : "resumed session, leaf only";
-        }
+        for (int i = 0; i < m; i++)
+            add_pin(out, &remembered[i], NULL);
+        basis = m > 0 ? "resumed session, chain remembered from a full handshake" : "resumed session, leaf only";
+    } else {
+        int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
+        add_certs(out, linked, n);
+        basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
     }
     /* A full handshake teaches what chain this leaf came with, for resumptions. */
     if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1)
