@@ -389,6 +389,71 @@ static int load_root(struct loader *l, const config_setting_t *root)
     return 0;
 }
 
+/* libconfig 1.5 reads an @include'd file with the same scanner, which calls
+ * exit() when reading fails: `@include "somedir"` (or `@include ""`, the
+ * config's own directory) ended the host program at its first handshake with
+ * "input in flex scanner failed", and a FIFO or a device would hang it or
+ * never end.  So before libconfig reads anything, every @include line of the
+ * file and of the files it includes must name a regular file of a sane size,
+ * or nothing at all (libconfig then says it cannot open it).  Resolved as
+ * libconfig does: the include directory + "/" + the name, always.  Lines are
+ * taken as @include lines even inside a comment or a string (stricter, never
+ * laxer, than libconfig).  Returns 0, or -1 with the error in l->error. */
+#define INCLUDE_DEPTH_MAX 10
+static int check_includes(struct loader *l, FILE *f, const char *file, const char *dir, int depth)
+{
+    char line[4096], name[4096];
+    int lineno = 0, rc = 0;
+
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        const char *p = line + strspn(line, " \t");
+        lineno++;
+        if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
+            continue;
+        p += 8 + strspn(p + 8, " \t");
+        if (*p++ != '"')
+            continue;
+        size_t n = 0;
+        for (; *p && *p != '"' && n + 1 < sizeof name; p++) {
+            if (*p == '\\' && (p[1] == '\\' || p[1] == '"'))
+                p++;
+            else if (*p == '\\' || *p == '\n') {
+                snprintf(l->error, sizeof l->error,
+                         "%s:%d: an @include name must be on one line, with no escape but \\\\ and \\\"", file,
+                         lineno);
+                return -1;
+            }
+            name[n++] = *p;
+        }
+        name[n] = '\0';
+        if (*p != '"') {
+            snprintf(l->error, sizeof l->error, "%s:%d: an @include name must end on its line", file, lineno);
+            return -1;
+        }
+        char full[8192];
+        struct stat st;
+        if (snprintf(full, sizeof full, "%s%s%s", dir ? dir : "", dir ? "/" : "", name) >= (int)sizeof full) {
+            snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": the path is too long", file, lineno, name);
+            return -1;
+        }
+        if (stat(full, &st) != 0)
+            continue; /* libconfig: "cannot open include file" */
+        if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
+            snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": %s", file, lineno, name,
+                     !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 64 MiB");
+            return -1;
+        }
+        if (depth + 1 >= INCLUDE_DEPTH_MAX)
+            continue; /* libconfig: "include file nesting too deep" */
+        FILE *inc = fopen(full, "re");
+        if (!inc)
+            continue;
+        rc = check_includes(l, inc, name, dir, depth + 1);
+        fclose(inc);
+    }
+    return rc;
+}
+
 struct policy *policy_load(const char *path)
 {
     struct loader l = { .path = path };
@@ -428,6 +493,15 @@ struct policy *policy_load(const char *path)
         memcpy(dir, path, (size_t)(slash - path));
         dir[slash - path] = '\0';
         config_set_include_dir(&cfg, dir[0] ? dir : "/");
+    }
+    if (check_includes(&l, f, path, slash && (size_t)(slash - path) < sizeof dir ? (dir[0] ? dir : "/") : NULL,
+                       0) != 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        if (!l.error[0])
+            snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path, strerror(errno));
+        config_destroy(&cfg);
+        fclose(f);
+        return policy_failed(path, l.error);
     }
     int ok = config_read(&cfg, f);
     fclose(f);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "ossl.h"
@@ -543,6 +544,73 @@ START_TEST(test_config_is_directory)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_config.c: `@include ""` (the config's own
+ * directory), or any @include of a directory, made libconfig's scanner call
+ * exit(2) ("input in flex scanner failed"): the host program ended at its
+ * first handshake.  A FIFO would hang it.  Now a config error at the line. */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(test_error_include_not_a_file)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], path[4200], sub[4200], inc[4200], fifo[4200], prefix[4300];
+    snprintf(dir, sizeof dir, "%s/pinshim-unit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pinshim.conf", dir);
+    snprintf(sub, sizeof sub, "%s/subdir", dir);
+    snprintf(inc, sizeof inc, "%s/more.conf", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+
+    static const char *const bad[] = { "@include \"\"\n", "@include \".\"\n", "@include \"subdir\"\n",
+                                       "mode = \"report\";\n  @include\t\"fifo\"\n" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(path, bad[i]);
+        struct policy *p = policy_load(path);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_msg(p->error != NULL, "accepted: %s", bad[i]);
+        snprintf(prefix, sizeof prefix, "%s:%d: @include", path, i == 3 ? 2 : 1);
+        ck_assert_msg(strncmp(p->error, prefix, strlen(prefix)) == 0, "%s: error \"%s\"", bad[i], p->error);
+        ck_assert_msg(strstr(p->error, "not a regular file") != NULL, "%s: error \"%s\"", bad[i], p->error);
+        policy_free(p);
+    }
+
+    /* through an included file, which is fine itself */
+    write_file(inc, "@include \"subdir\"\n");
+    write_file(path, "@include \"more.conf\"\n");
+    struct policy *p = policy_load(path);
+    ck_assert_msg(p->error != NULL && strstr(p->error, "more.conf:1: @include \"subdir\": not a regular file"),
+                  "error \"%s\"", p->error ? p->error : "(none)");
+    policy_free(p);
+
+    /* a real file is still included; a missing one is libconfig's error */
+    write_file(inc, "mode = \"report\";\n");
+    write_file(path, "@include \"more.conf\"\nhosts = ( { name = \"a.example.com\"; pins = [ " P1 " ]; } );\n");
+    p = policy_load(path);
+    ck_assert_msg(p->error == NULL, "%s", p->error);
+    ck_assert_int_eq(p->mode, MODE_REPORT);
+    policy_free(p);
+    write_file(path, "@include \"missing.conf\"\n");
+    p = policy_load(path);
+    ck_assert_msg(p->error != NULL && strstr(p->error, "cannot open include file"), "error \"%s\"",
+                  p->error ? p->error : "(none)");
+    policy_free(p);
+
+    unlink(path);
+    unlink(inc);
+    unlink(fifo);
+    rmdir(sub);
+    rmdir(dir);
+}
+END_TEST
+
 /* ---- errors, each at its line ---- */
 
 START_TEST(test_error_syntax)
@@ -841,6 +909,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_values);
     tcase_add_test(tc, test_missing_file);
     tcase_add_test(tc, test_config_is_directory);
+    tcase_add_test(tc, test_error_include_not_a_file);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");
