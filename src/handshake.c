@@ -206,7 +206,7 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
 
     time_t now = time(NULL);
     char warning[400] = "";
-    static __thread struct tofu_view tofu; /* `judged` may point into it until the log is written */
+    struct tofu_view tofu; /* `judged` may point into it until the log is written */
     const struct host_entry *judged = entry;
 
     observe_handshake(s, &seen);

@@ -25,8 +25,12 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static __thread int t_depth;   /* inside a real SSL call */
-static __thread int t_io_fd;   /* socket used inside it, for BIOs that hide theirs */
+/* initial-exec: no __tls_get_addr call on every SSL call, and no dependency
+ * on the dynamic loader's TLS code (the library is preloaded, so its few
+ * bytes of TLS always fit in the static TLS block). */
+#define THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
+static THREAD_LOCAL int t_depth;   /* inside a real SSL call */
+static THREAD_LOCAL int t_io_fd;   /* socket used inside it, for BIOs that hide theirs */
 
 /* The fast path reads the flags only; NULL means "nothing known yet". */
 static struct conn_state *state_of(const SSL *s)

@@ -51,8 +51,9 @@ static void write_all(int fd, const char *buf, size_t len)
  * may have had something else opened onto descriptor 2 since: a data file, a
  * pipe or a socket of its own (even its TLS connection).  Only the file that
  * was stderr at load time is written to; when fd 2 was closed then, nothing. */
-static struct stat stderr_at_load;
-static bool stderr_open_at_load;
+#define LOAD_TIME_DATA __attribute__((section(".data"))) /* why: runtime.c */
+static struct stat stderr_at_load LOAD_TIME_DATA;
+static bool stderr_open_at_load LOAD_TIME_DATA;
 
 __attribute__((constructor)) static void note_stderr(void)
 {
@@ -124,6 +125,9 @@ struct pending {
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pending pending[PENDING_MAX];
 static size_t npending;
+/* Set (under the lock) when a first repeat is counted: a process that never
+ * logged a repeat leaves without touching the lock (start-up cost, issue 6). */
+static bool ever_pending LOAD_TIME_DATA;
 
 static uint64_t mix(uint64_t h, const char *s)
 {
@@ -251,9 +255,10 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
     p->line = copy_without_tail(&line, 1);
     p->json = where->json_path ? copy_without_tail(&json, 2) : NULL;
     p->json_path = where->json_path ? strdup(where->json_path) : NULL;
-    if ((!line.buf || p->line) && (!where->json_path || (p->json && p->json_path)))
+    if ((!line.buf || p->line) && (!where->json_path || (p->json && p->json_path))) {
         npending++;
-    else
+        __atomic_store_n(&ever_pending, true, __ATOMIC_RELEASE);
+    } else
         free_pending(p); /* no memory to remember it: every repeat is then written in full */
     emit(where->to_stderr, where->to_syslog, where->json_path, syslog_priority, line.buf, line.len,
          json.failed ? NULL : json.buf, json.len);
@@ -265,6 +270,8 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
 /* At a normal exit every counted repeat is written. */
 __attribute__((destructor)) static void flush_at_exit(void)
 {
+    if (!__atomic_load_n(&ever_pending, __ATOMIC_ACQUIRE))
+        return;
     pthread_mutex_lock(&pending_lock);
     while (npending > 0)
         close_window(&pending[--npending]);

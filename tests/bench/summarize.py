@@ -193,7 +193,11 @@ if f1 and f100k:
                  "%.1f ms" % (med(f100k) / 1e6), "+%.0f ms" % ((med(f100k) - med(f1)) / 1e6), "-", "-", "-",
                  "report", None, None))
 
-timed("start-up of /bin/true: shim vs empty preloaded library", "startup", "shim", "empty", 1.05)
+timed("start-up of /bin/true: shim vs empty preloaded library", "startup", "shim", "empty", 1.05,
+      ab_case="ab_startup")
+ab("  one starter, interleaved per start (A/B)", "ab_startup", "shim", 1.05)
+ab("  A/A control: the empty library on both sides", "aa_startup", "none")
+instructions("  instructions of /bin/true, exec to exit (callgrind): shim vs empty library", "cg_startup")
 timed("start-up of /bin/true: shim vs no preload", "startup", "shim", "none")
 timed("  (empty preloaded library vs no preload)", "startup", "empty", "none")
 timed("  CPU of /bin/true (user + system): shim vs empty preloaded library", "startup", "shim", "empty",

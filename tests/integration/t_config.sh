@@ -294,4 +294,29 @@ match "expires in the past: verdict expired, allowed" pinned.test expired \
 match "expires in the future: enforced" pinned.test fail \
     'pinned.test{expires = "2099-12-31";}' "$W"
 
+# ---- where PINSHIM_CONFIG points (runtime.c copies it at load time) ----
+# A relative name is the starting directory's file; a path longer than the
+# library's inline buffer (255 bytes) is kept on the heap.  A wrong pin for
+# pinned.test proves the file was the one read.
+where() {  # where DESC DIR NAME
+    local desc=$1 dir=$2 name=$3
+    mkdir -p "$dir"
+    write_conf "$dir/$(basename "$name")" pinned.test "$W"
+    case_begin "PINSHIM_CONFIG $desc"
+    (cd "$dir" && CONF=$name client --sni pinned.test --insecure --send "where $$")
+    check_rc 2
+    check_zero_bytes 1
+    check_log fail blocked pinned.test 1
+    case_end
+}
+: > "$LOG"
+where "relative to the starting directory: that file's pins apply" "$T/rel" where.conf
+: > "$LOG"
+where "relative with a subdirectory: that file's pins apply" "$T/rel2" ./where2.conf
+deep=$T/$(printf 'd%.0s' $(seq 60))/$(printf 'e%.0s' $(seq 60))/$(printf 'f%.0s' $(seq 60))/$(printf 'g%.0s' $(seq 60))
+: > "$LOG"
+where "of ${#deep} bytes and more (longer than the inline buffer): that file's pins apply" "$deep" "$deep/where.conf"
+: > "$LOG"
+where "relative, in a directory whose path is ${#deep} bytes: that file's pins apply" "$deep" where3.conf
+
 finish
