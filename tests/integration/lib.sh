@@ -63,20 +63,27 @@ _N_FAIL=0
 _N_SKIP=0
 _RUN_N=0
 
-cleanup() {
-    local pid i
-    for pid in $_SERVER_PIDS; do
+# stop_pids TENTHS PID...: TERM each, wait at most TENTHS/10 s for each to
+# go, then KILL it; reaps them.
+stop_pids() {
+    local tenths=$1 pid i
+    shift
+    for pid in "$@"; do
         kill -TERM "$pid" 2>/dev/null
     done
-    for pid in $_SERVER_PIDS; do
-        # bounded wait: 3 s, then KILL
-        for i in $(seq 1 30); do
+    for pid in "$@"; do
+        for i in $(seq 1 "$tenths"); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
+}
+
+cleanup() {
+    # shellcheck disable=SC2086
+    stop_pids 30 $_SERVER_PIDS
     _SERVER_PIDS=""
     if [ "${PINSHIM_KEEP_TMP:-0}" = 1 ]; then
         echo "# temp dir kept: $T"

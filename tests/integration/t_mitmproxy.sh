@@ -50,18 +50,8 @@ MITM_CA=$MITM_CONFDIR/mitmproxy-ca-cert.pem
 _MITM_PIDS=""
 
 stop_mitm() {
-    local pid i
-    for pid in $_MITM_PIDS; do
-        kill -TERM "$pid" 2>/dev/null
-    done
-    for pid in $_MITM_PIDS; do
-        for i in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
+    # shellcheck disable=SC2086
+    stop_pids 50 $_MITM_PIDS
     _MITM_PIDS=""
 }
 trap 'stop_mitm; cleanup' EXIT
@@ -102,7 +92,7 @@ start_mitm() {
         done
         echo "# mitmdump ($name, try $try, port $port) did not come up:"
         diag "$(tail -n 10 "$log")"
-        kill -TERM "$pid" 2>/dev/null
+        stop_pids 30 "$pid"
     done
     return 1
 }
