@@ -26,36 +26,43 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
     char matched[PIN_TEXT_MAX];
     struct log_targets where = { p->log_stderr, p->log_syslog, p->json_path };
     struct event ev = { 0 };
+    size_t nchain = (size_t)(nserved < CHAIN_MAX ? nserved : CHAIN_MAX);
 
     /* A config that could not be read cannot say where to log: stderr. */
     if (p->error) {
         where.to_stderr = true;
         where.to_syslog = true;
     }
-    for (int i = 0; i < nserved && i < CHAIN_MAX; i++)
-        cert_describe(served[i], &chain[i]);
+    ev.time = time(NULL);
+    ev.host = who->host[0] ? who->host : NULL;
+    ev.mode = mode_text(mode);
+    ev.verdict = verdict_text(j->verdict);
+    ev.action = blocked ? "blocked" : "allowed";
+    ev.warning = warning;
+    ev.nchain = nchain;
+    ev.chain = chain;
+    /* What identifies a repeat first: a repeat is only counted, and the
+     * chain's names (most of the cost of an event) are never printed. */
+    for (size_t i = 0; i < nchain; i++)
+        cert_describe_pin(served[i], &chain[i]);
+    if (log_repeat(&ev))
+        return;
+    for (size_t i = 0; i < nchain; i++)
+        cert_describe_rest(served[i], &chain[i]);
     if (entry && entry->npins > 0 && (known = calloc(entry->npins, sizeof *known)) != NULL)
         for (size_t i = 0; i < entry->npins; i++)
             pin_format(&entry->pins[i], known[i]);
     if (j->matched >= 0)
         pin_format(&j->counted[j->matched], matched);
 
-    ev.time = time(NULL);
     ev.program = runtime_program();
     ev.pid = (long)getpid();
-    ev.host = who->host[0] ? who->host : NULL;
     ev.port = who->port;
     ev.peer = who->addr[0] ? who->addr : NULL;
-    ev.mode = mode_text(mode);
-    ev.verdict = verdict_text(j->verdict);
-    ev.action = blocked ? "blocked" : "allowed";
     ev.matched_pin = j->matched >= 0 ? matched : NULL;
     ev.nknown = known ? entry->npins : 0;
     ev.known = (const char (*)[PIN_TEXT_MAX])known;
-    ev.nchain = (size_t)(nserved < CHAIN_MAX ? nserved : CHAIN_MAX);
-    ev.chain = chain;
     ev.reason = j->reason;
-    ev.warning = warning;
     log_event(&where, &ev, blocked ? LOG_ERR : j->verdict == VERDICT_PASS ? LOG_INFO : LOG_WARNING);
     free(known);
 }

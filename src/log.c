@@ -215,6 +215,32 @@ static char *copy_without_tail(const struct text *t, size_t tail)
 static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
 static void register_fork_handler(void);
 
+/* With pending_lock held: close the windows that ended; count the event
+ * when its window is open. */
+static bool counted_locked(uint64_t key, time_t now)
+{
+    close_expired(now);
+    for (size_t i = 0; i < npending; i++) {
+        if (pending[i].key == key) {
+            pending[i].count++;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool log_repeat(const struct event *ev)
+{
+    /* No window was ever opened: nothing to look up (and no lock). */
+    if (!__atomic_load_n(&ever_pending, __ATOMIC_ACQUIRE))
+        return false;
+    uint64_t key = event_key(ev);
+    pthread_mutex_lock(&pending_lock);
+    bool counted = counted_locked(key, ev->time);
+    pthread_mutex_unlock(&pending_lock);
+    return counted;
+}
+
 void log_event(const struct log_targets *where, const struct event *ev, int syslog_priority)
 {
     struct text line = { 0 }, json = { 0 };
@@ -223,13 +249,9 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
 
     pthread_once(&fork_handler_once, register_fork_handler);
     pthread_mutex_lock(&pending_lock);
-    close_expired(now);
-    for (size_t i = 0; i < npending; i++) {
-        if (pending[i].key == key) {
-            pending[i].count++;
-            pthread_mutex_unlock(&pending_lock);
-            return;
-        }
+    if (counted_locked(key, now)) {
+        pthread_mutex_unlock(&pending_lock);
+        return;
     }
     if (where->to_stderr || where->to_syslog)
         report_line(ev, &line);

@@ -15,6 +15,12 @@ struct log_targets {
 
 void log_event(const struct log_targets *where, const struct event *ev, int syslog_priority);
 
+/* True when an event with ev's key (host, verdict, action, mode, warning and
+ * the chain's pins; nothing else of `ev` is read) falls in an open coalescing
+ * window: it has been counted, and there is nothing to write.  Lets the
+ * caller skip building the rest of a repeated event (names of the chain). */
+bool log_repeat(const struct event *ev);
+
 /* A plain message (config errors): stderr and syslog. */
 void log_message(const struct log_targets *where, const char *line);
 

@@ -258,18 +258,28 @@ static void name_text(const X509_NAME *name, char *out, size_t cap)
     ossl.BIO_free(b);
 }
 
-void cert_describe(X509 *cert, struct cert_info *out)
+void cert_describe_pin(X509 *cert, struct cert_info *out)
 {
     struct pin p;
+    memset(out, 0, sizeof *out);
+    if (pin_of_cert(cert, &p) == 0)
+        pin_format(&p, out->pin);
+}
+
+void cert_describe_rest(X509 *cert, struct cert_info *out)
+{
     struct tm tm;
     const ASN1_TIME *t;
 
-    memset(out, 0, sizeof *out);
     name_text(ossl.X509_get_subject_name(cert), out->subject, sizeof out->subject);
     name_text(ossl.X509_get_issuer_name(cert), out->issuer, sizeof out->issuer);
-    if (pin_of_cert(cert, &p) == 0)
-        pin_format(&p, out->pin);
     t = ossl.X509_get0_notAfter(cert);
     if (t && ossl.ASN1_TIME_to_tm(t, &tm) == 1)
         strftime(out->not_after, sizeof out->not_after, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void cert_describe(X509 *cert, struct cert_info *out)
+{
+    cert_describe_pin(cert, out);
+    cert_describe_rest(cert, out);
 }

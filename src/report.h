@@ -58,6 +58,10 @@ void report_line(const struct event *ev, struct text *out);
 
 /* Subject, issuer, pin and notAfter of a certificate, through `ossl`. */
 void cert_describe(X509 *cert, struct cert_info *out);
+/* The same in two steps: the pin (all a repeat's coalescing key needs, see
+ * log_repeat), then the names and the date (the costly part: name printing). */
+void cert_describe_pin(X509 *cert, struct cert_info *out);
+void cert_describe_rest(X509 *cert, struct cert_info *out);
 
 /* RFC 3339 UTC, "2026-11-24T15:20:00Z"; buf has 32 bytes. */
 void format_time(time_t t, char *buf);
