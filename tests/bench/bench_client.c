@@ -56,6 +56,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "ab_summary.h"
+
 static SSL_CTX *ctx;
 static int port;
 static const char *sni;
@@ -200,18 +202,6 @@ __attribute__((noinline)) void bench_loop(int count)
         one_handshake();
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void bind_direct(void)
 {
     static const char *const names[] = { "libssl.so.3", "libssl.so.1.1" };
@@ -233,20 +223,9 @@ static char ab_text[512]; /* printed after the other figures */
 /* Pairs of (direct, linked) times, alternating which goes first. */
 static void ab_report(long long *d, long long *l, int n)
 {
-    double *r = malloc((size_t)n * sizeof *r);
-    if (!r)
+    ab_text[0] = ' ';
+    if (ab_summary(d, l, n, ab_text + 1, sizeof ab_text - 1) != 0)
         fail("out of memory");
-    for (int i = 0; i < n; i++)
-        r[i] = (double)l[i] / (double)d[i];
-    qsort(r, (size_t)n, sizeof *r, cmp_d);
-    qsort(d, (size_t)n, sizeof *d, cmp_ll);
-    qsort(l, (size_t)n, sizeof *l, cmp_ll);
-    snprintf(ab_text, sizeof ab_text,
-             " ab_direct_ns=%lld ab_linked_ns=%lld ab_ratio=%.4f ab_p25=%.4f ab_p75=%.4f ab_median_ratio=%.4f"
-             " ab_q10_ratio=%.4f ab_pairs=%d",
-           d[n / 2], l[n / 2], r[n / 2], r[n / 4], r[3 * n / 4], (double)l[n / 2] / (double)d[n / 2],
-           (double)l[n / 10] / (double)d[n / 10], n);
-    free(r);
 }
 
 static void ab_handshakes(int pairs)

@@ -31,6 +31,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "ab_summary.h"
+
 extern char **environ;
 
 static long long now_ns(void)
@@ -80,25 +82,13 @@ static char **environment_with(const char *lib)
     return env;
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int interleaved(const char *lib_a, const char *lib_b, int pairs, char **argv)
 {
     char **env[2] = { environment_with(lib_a), environment_with(lib_b) };
     long long *t[2] = { calloc((size_t)pairs, sizeof(long long)), calloc((size_t)pairs, sizeof(long long)) };
-    double *r = calloc((size_t)pairs, sizeof *r);
     long long cpu;
-    if (!t[0] || !t[1] || !r) {
+    char text[512];
+    if (!t[0] || !t[1]) {
         fprintf(stderr, "spawn: out of memory\n");
         return 1;
     }
@@ -111,16 +101,12 @@ static int interleaved(const char *lib_a, const char *lib_b, int pairs, char **a
             start_once(argv, env[which], &cpu);
             t[which][i] = now_ns() - a;
         }
-        r[i] = (double)t[1][i] / (double)t[0][i];
     }
-    qsort(r, (size_t)pairs, sizeof *r, cmp_d);
-    qsort(t[0], (size_t)pairs, sizeof *t[0], cmp_ll);
-    qsort(t[1], (size_t)pairs, sizeof *t[1], cmp_ll);
-    printf("ab_direct_ns=%lld ab_linked_ns=%lld ab_ratio=%.4f ab_p25=%.4f ab_p75=%.4f ab_median_ratio=%.4f"
-           " ab_q10_ratio=%.4f ab_pairs=%d\n",
-           t[0][pairs / 2], t[1][pairs / 2], r[pairs / 2], r[pairs / 4], r[3 * pairs / 4],
-           (double)t[1][pairs / 2] / (double)t[0][pairs / 2],
-           (double)t[1][pairs / 10] / (double)t[0][pairs / 10], pairs);
+    if (ab_summary(t[0], t[1], pairs, text, sizeof text) != 0) {
+        fprintf(stderr, "spawn: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", text);
     return 0;
 }
 
