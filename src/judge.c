@@ -124,20 +124,33 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
          * signatures are checked again (a signature verification per
          * resumption) only without a record, or with one that may have been
          * cut at MEMO_PINS. */
+        int n = 0;
         if (!leaf_pinned && (m == 0 || m >= MEMO_PINS)) {
-            int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
+            n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
             add_certs(out, linked, n);
         }
         for (int i = 0; i < m; i++)
             add_pin(out, &remembered[i], NULL);
-        basis = m > 0 ? "resumed session, chain remembered from a full handshake" : "resumed session, leaf only";
+        basis = m > 0   ? "resumed session, chain remembered from a full handshake"
+                : n > 1 ? "resumed session, presented chain, signatures checked"
+                        : "resumed session, leaf only";
     } else {
         int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
         add_certs(out, linked, n);
         basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
     }
-    /* A full handshake teaches what chain this leaf came with, for resumptions. */
-    if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1)
+    out->matched = entry ? find_match(entry, out) : -1;
+    /* A full handshake teaches what chain this leaf came with, for
+     * resumptions.  Not when the entry pins the leaf's own key: a resumption
+     * then passes on the leaf alone, and after a reload that unpins it, the
+     * presented chain is checked again instead.  (The memo's key is a
+     * SHA-256 of the whole certificate: a third of the shim's work in a full
+     * handshake.) */
+    X509 *leaf = in->verified && in->nverified > 0 && !in->resumed ? in->verified[0]
+                 : in->nserved > 0                                    ? in->served[0]
+                                                                      : NULL;
+    bool leaf_key_pinned = leaf && out->matched == 0 && out->counted_cert[0] == leaf;
+    if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1 && !leaf_key_pinned)
         memo_remember(in->served[0], out->counted, out->ncounted);
 
     if (!entry) {
@@ -145,7 +158,6 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
         snprintf(out->reason, sizeof out->reason, "no pin entry for this host");
         return;
     }
-    out->matched = find_match(entry, out);
     if (entry->expires_at && now >= entry->expires_at) {
         out->verdict = VERDICT_EXPIRED;
         snprintf(out->reason, sizeof out->reason, "the pin set expired on %s and is not enforced",

@@ -509,6 +509,41 @@ START_TEST(test_resumed_ca_pin_needs_full_handshake)
 }
 END_TEST
 
+/* An entry that pins the leaf's own key needs no memo record (a resumption
+ * passes on the leaf alone): none is written.  When the pins change to a CA
+ * only, a resumption in the same process still has the presented chain, whose
+ * signatures are then checked; one without it (a session from another
+ * process) is refused. */
+START_TEST(test_resumed_after_leaf_pinned_full_handshake)
+{
+    X509 *leaf = fresh_leaf(pki.leaf_key, 0);
+    X509 *verified[] = { leaf, pki.intermediate, pki.root };
+    X509 *served[] = { leaf, pki.intermediate };
+    X509 *leaf_only[] = { leaf };
+    struct pin leaf_and_int[] = { pin_leaf, pin_int }, back[MEMO_PINS];
+    struct host_entry on_leaf = entry_of(leaf_and_int, 2), on_int = entry_of(&pin_int, 1);
+
+    struct judgement j = judge(&on_leaf, verified, 3, served, 2, false);
+    ck_assert_int_eq(j.verdict, VERDICT_PASS);
+    ck_assert_int_eq(j.matched, 0);
+    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), 0);
+
+    j = judge(&on_leaf, NULL, 0, leaf_only, 1, true);
+    ck_assert_int_eq(j.verdict, VERDICT_PASS);
+    j = judge(&on_int, NULL, 0, served, 2, true);
+    ck_assert_msg(j.verdict == VERDICT_PASS, "resumed, CA pin, presented chain: %s", j.reason);
+    ck_assert_msg(strstr(j.reason, "signatures checked") != NULL, "basis: %s", j.reason);
+    j = judge(&on_int, NULL, 0, leaf_only, 1, true);
+    ck_assert_int_eq(j.verdict, VERDICT_FAIL);
+
+    /* pinned on the intermediate only, a full handshake is remembered */
+    j = judge(&on_int, verified, 3, served, 2, false);
+    ck_assert_int_eq(j.verdict, VERDICT_PASS);
+    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), 3);
+    X509_free(leaf);
+}
+END_TEST
+
 /* A full handshake that was not verified but whose presented chain links
  * (curl -k) also teaches the chain; the same key in another certificate does
  * not borrow it. */
@@ -640,6 +675,7 @@ static Suite *judge_suite(void)
     tcase_add_test(tc, test_resumed_leaf_pin);
     tcase_add_test(tc, test_resumed_ca_pin_needs_full_handshake);
     tcase_add_test(tc, test_resumed_memo_is_per_certificate);
+    tcase_add_test(tc, test_resumed_after_leaf_pinned_full_handshake);
     tcase_add_test(tc, test_resumed_two_leaves_same_memo_slot);
     tcase_add_test(tc, test_memo_direct);
     tcase_set_timeout(tc, 60);
