@@ -106,7 +106,12 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
     out->matched = -1;
 
     if (in->verified && in->nverified > 0 && !in->resumed) {
-        add_certs(out, in->verified, in->nverified);
+        /* The leaf first: when the entry pins its own key the verdict is
+         * pass whatever else counts, and no memo record is written for it
+         * (below), so the other keys are not hashed. */
+        add_certs(out, in->verified, 1);
+        if (!(entry && out->ncounted == 1 && find_match(entry, out) == 0))
+            add_certs(out, in->verified + 1, in->nverified - 1);
         basis = "verified chain";
     } else if (in->resumed && in->nserved > 0 && in->served[0]) {
         /* A resumed session (DESIGN 3.5): its leaf, plus the keys that a full
