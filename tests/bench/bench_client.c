@@ -228,18 +228,19 @@ static void ab_report(long long *d, long long *l, int n)
         fail("out of memory");
 }
 
-static void ab_handshakes(int pairs)
+/* `pairs` pairs of one unit of work, one through each side (the order
+ * swapping from pair to pair), each timed alone; then the figures. */
+static void ab_pairs(int pairs, void (*work)(SSL *), SSL *ssl)
 {
     long long *d = calloc((size_t)pairs, sizeof *d), *l = calloc((size_t)pairs, sizeof *l);
     if (!d || !l)
         fail("out of memory");
     for (int i = 0; i < pairs; i++) {
         for (int k = 0; k < 2; k++) {
-            bool first_direct = i % 2 == 0;
-            bool is_direct = (k == 0) == first_direct;
+            bool is_direct = (k == 0) == (i % 2 == 0);
             use = is_direct ? &direct : &linked;
             long long t = now_ns(CLOCK_MONOTONIC);
-            one_handshake();
+            work(ssl);
             t = now_ns(CLOCK_MONOTONIC) - t;
             (is_direct ? d : l)[i] = t;
         }
@@ -248,61 +249,55 @@ static void ab_handshakes(int pairs)
     ab_report(d, l, pairs);
     free(d);
     free(l);
+}
+
+#define AB_BLOCK ((uint64_t)1 << 20)
+
+static void handshake_unit(SSL *unused)
+{
+    (void)unused;
+    one_handshake();
+}
+
+static void read_block(SSL *ssl)
+{
+    read_exact(ssl, AB_BLOCK);
+}
+
+/* 1 MiB in 16 KiB writes. */
+static void write_block(SSL *ssl)
+{
+    for (uint64_t done = 0; done < AB_BLOCK; done += 16384)
+        if (use->write(ssl, buf, 16384) != 16384)
+            fail("write failed");
+}
+
+static void ab_handshakes(int pairs)
+{
+    ab_pairs(pairs, handshake_unit, NULL);
 }
 
 /* One download, read in 1 MiB blocks, alternately through each side. */
 static void ab_download(SSL *ssl, uint64_t total)
 {
-    const uint64_t block = 1 << 20;
-    int pairs = (int)(total / block / 2);
-    long long *d = calloc((size_t)pairs + 1, sizeof *d), *l = calloc((size_t)pairs + 1, sizeof *l);
-    if (!d || !l || pairs < 1)
+    int pairs = (int)(total / AB_BLOCK / 2);
+    if (pairs < 1)
         fail("--ab with down: --bytes must be 2 MiB or more");
-    request(ssl, 'd', (uint64_t)pairs * 2 * block);
-    for (int i = 0; i < pairs; i++) {
-        for (int k = 0; k < 2; k++) {
-            bool is_direct = (k == 0) == (i % 2 == 0);
-            use = is_direct ? &direct : &linked;
-            long long t = now_ns(CLOCK_MONOTONIC);
-            read_exact(ssl, block);
-            t = now_ns(CLOCK_MONOTONIC) - t;
-            (is_direct ? d : l)[i] = t;
-        }
-    }
-    use = &linked;
-    ab_report(d, l, pairs);
-    free(d);
-    free(l);
+    request(ssl, 'd', (uint64_t)pairs * 2 * AB_BLOCK);
+    ab_pairs(pairs, read_block, ssl);
 }
 
-/* One upload, written in 1 MiB blocks (16 KiB writes), alternately through
- * each side; then the server's 'k'. */
+/* One upload, written in 1 MiB blocks, alternately through each side; then
+ * the server's 'k'. */
 static void ab_upload(SSL *ssl, uint64_t total)
 {
-    const uint64_t block = 1 << 20;
-    int pairs = (int)(total / block / 2);
-    long long *d = calloc((size_t)pairs + 1, sizeof *d), *l = calloc((size_t)pairs + 1, sizeof *l);
-    if (!d || !l || pairs < 1)
+    int pairs = (int)(total / AB_BLOCK / 2);
+    if (pairs < 1)
         fail("--ab with up: --bytes must be 2 MiB or more");
-    request(ssl, 'u', (uint64_t)pairs * 2 * block);
+    request(ssl, 'u', (uint64_t)pairs * 2 * AB_BLOCK);
     memset(buf, 'y', sizeof buf);
-    for (int i = 0; i < pairs; i++) {
-        for (int k = 0; k < 2; k++) {
-            bool is_direct = (k == 0) == (i % 2 == 0);
-            use = is_direct ? &direct : &linked;
-            long long t = now_ns(CLOCK_MONOTONIC);
-            for (uint64_t done = 0; done < block; done += 16384)
-                if (use->write(ssl, buf, 16384) != 16384)
-                    fail("write failed");
-            t = now_ns(CLOCK_MONOTONIC) - t;
-            (is_direct ? d : l)[i] = t;
-        }
-    }
-    use = &linked;
+    ab_pairs(pairs, write_block, ssl);
     read_exact(ssl, 1);
-    ab_report(d, l, pairs);
-    free(d);
-    free(l);
 }
 
 static long rss_kb(void)
