@@ -95,6 +95,13 @@ static int find_match(const struct host_entry *e, const struct judgement *j)
     return -1;
 }
 
+/* With only the leaf counted: whether the entry pins the leaf's own key,
+ * which makes the verdict pass whatever else would count. */
+static bool leaf_decides(const struct host_entry *e, const struct judgement *j)
+{
+    return e && j->ncounted == 1 && find_match(e, j) == 0;
+}
+
 void judge_chain(const struct host_entry *entry, const struct chain_input *in, time_t now,
                  struct judgement *out)
 {
@@ -110,7 +117,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
          * pass whatever else counts, and no memo record is written for it
          * (below), so the other keys are not hashed. */
         add_certs(out, in->verified, 1);
-        if (!(entry && out->ncounted == 1 && find_match(entry, out) == 0))
+        if (!leaf_decides(entry, out))
             add_certs(out, in->verified + 1, in->nverified - 1);
         basis = "verified chain";
     } else if (in->resumed && in->nserved > 0 && in->served[0]) {
@@ -121,7 +128,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
         add_certs(out, in->served, 1);
         /* When the entry pins the leaf itself the verdict is pass whatever
          * else counts: no memo lookup (a hash of the whole certificate). */
-        bool leaf_pinned = entry && out->ncounted == 1 && find_match(entry, out) == 0;
+        bool leaf_pinned = leaf_decides(entry, out);
         if (!leaf_pinned)
             m = memo_recall(in->served[0], remembered, MEMO_PINS);
         /* Remembered keys stand for the chain: whatever signed the leaf has
@@ -150,12 +157,10 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
      * then passes on the leaf alone, and after a reload that unpins it, the
      * presented chain is checked again instead.  (The memo's key is a
      * SHA-256 of the whole certificate: a third of the shim's work in a full
-     * handshake.) */
-    X509 *leaf = in->verified && in->nverified > 0 && !in->resumed ? in->verified[0]
-                 : in->nserved > 0                                    ? in->served[0]
-                                                                      : NULL;
-    bool leaf_key_pinned = leaf && out->matched == 0 && out->counted_cert[0] == leaf;
-    if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1 && !leaf_key_pinned)
+     * handshake.)  A verified chain stops at such a leaf (one key counted); a
+     * presented one counts the leaf first. */
+    if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1 &&
+        !(out->matched == 0 && out->counted_cert[0] == in->served[0]))
         memo_remember(in->served[0], out->counted, out->ncounted);
 
     if (!entry) {
