@@ -42,6 +42,7 @@ fi
 : "${TEST_CLIENT:=$top_builddir/tests/integration/tls_client}"
 SERVER_PY=$_lib_dir/tls_server.py
 LOGCHECK_PY=$_lib_dir/logcheck.py
+CONF_FLIP_PY=$_lib_dir/conf_flip.py
 export top_srcdir top_builddir PINSHIM_LIB PYTHON3 TEST_CLIENT
 
 TEST_NAME=$(basename "$0" .sh)

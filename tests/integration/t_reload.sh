@@ -379,38 +379,10 @@ case_end
 
 # ---- a process that starts without a good policy ----
 
-# selfchange.py PORT CAFILE CONF NEWCONF: connect every 0.2 s; after the 3rd
-# connection put NEWCONF in place (copy + rename); stop at the first pass
-# after that (at most 10 s) and print how long it took.
-cat > "$T/selfchange.py" <<'PYEOF'
-import os, shutil, socket, ssl, sys, time
-port, ca, conf, newconf = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-ctx = ssl.create_default_context(cafile=ca)
-def one():
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with ctx.wrap_socket(raw, server_hostname="pinned.test"):
-                return "ok"
-    except ssl.SSLCertVerificationError as e:
-        return "blocked%s" % e.verify_code
-changed = None
-for i in range(100):
-    r = one()
-    print("%d %s" % (i, r), flush=True)
-    if changed is not None and r == "ok":
-        print("first pass %.3f s after the change" % (time.time() - changed), flush=True)
-        break
-    if changed is None and i == 2:
-        shutil.copy(newconf, conf + ".new")
-        os.rename(conf + ".new", conf)
-        changed = time.time()
-    if changed is not None and time.time() - changed > 10:
-        print("no pass within 10 s", flush=True)
-        break
-    time.sleep(0.2)
-PYEOF
+# conf_flip.py (lib.sh: $CONF_FLIP_PY): blocked 3 times, then NEWCONF is put
+# in place; stops at the first pass (at most 10 s).
 
-# check_recovery: the selfchange run was blocked 3 times, then passed in time.
+# check_recovery: the conf_flip run was blocked 3 times, then passed in time.
 check_recovery() {
     local d
     check_rc 0
@@ -425,7 +397,7 @@ check_recovery() {
 
 case_begin "started with a broken config (fail closed, verdict error with FILE:LINE): a fixed file (rename) applies within ${MAX_DELAY} s"
 cp "$BROKEN" "$CONF"
-RUN_TIMEOUT=40 run_preloaded "$PYTHON3" "$T/selfchange.py" "$SERVER_PORT" "$PKI/root.pem" "$CONF" "$RIGHT"
+RUN_TIMEOUT=40 run_preloaded "$PYTHON3" "$CONF_FLIP_PY" "$SERVER_PORT" "$PKI/root.pem" "$CONF" "$RIGHT" pass
 check_recovery "broken at start, then fixed"
 # A config that cannot be read cannot say where the JSON log is: the error
 # verdicts go to stderr, naming FILE:LINE, and sum (with "[N more times ...]")
@@ -444,7 +416,7 @@ case_end
 
 case_begin "started with no config file at all (fail closed): a config created (rename) applies within ${MAX_DELAY} s"
 rm -f "$CONF"
-RUN_TIMEOUT=40 run_preloaded "$PYTHON3" "$T/selfchange.py" "$SERVER_PORT" "$PKI/root.pem" "$CONF" "$RIGHT"
+RUN_TIMEOUT=40 run_preloaded "$PYTHON3" "$CONF_FLIP_PY" "$SERVER_PORT" "$PKI/root.pem" "$CONF" "$RIGHT" pass
 check_recovery "missing at start, then created"
 check_err_has "$CONF: cannot read the config"
 case_end
