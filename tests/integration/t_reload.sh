@@ -159,10 +159,12 @@ wait_lines_after() {
 }
 
 # first_after T RESULT [SECS]: wait (bounded) for the first line after T
-# with RESULT; sets FIRST (the line) and DELAY (its end - T), or returns 1.
+# with RESULT; sets FIRST (the line), FIRST_END (its end time) and DELAY
+# (FIRST_END - T), or returns 1.
 first_after() {
     local t=$1 r=$2 secs=${3:-6} i
     FIRST=""
+    FIRST_END=""
     DELAY=""
     for i in $(seq 1 $((secs * 20))); do
         FIRST=$(lines_after "$t" "$r" | head -n 1)
@@ -171,7 +173,8 @@ first_after() {
         sleep 0.05
     done
     [ -n "$FIRST" ] || return 1
-    DELAY=$(awk -v t="$t" -v l="$FIRST" 'BEGIN { split(l, f, " "); split(f[3], e, "="); printf "%.3f", e[2] - t }')
+    FIRST_END=$(awk -v l="$FIRST" 'BEGIN { split(l, f, " "); split(f[3], e, "="); print e[2] }')
+    DELAY=$(awk -v t="$t" -v e="$FIRST_END" 'BEGIN { printf "%.3f", e - t }')
     return 0
 }
 
@@ -225,7 +228,7 @@ edit_in_place "$RIGHT"
 [ "$(stat -c %i "$CONF")" = "$ino" ] || case_fail "the edit changed the inode: not an edit in place"
 check_applied "edit in place" "$T1" ok
 if [ -n "$FIRST" ]; then
-    T1ok=$(awk -v l="$FIRST" 'BEGIN { split(l, f, " "); split(f[3], e, "="); print e[2] }')
+    T1ok=$FIRST_END
     wait_lines_after "$T1ok" 6 10 || true
     check_stays "$T1ok" ok 6
     # right pin: a resumed TLS 1.2 session passes (and is resumed)
@@ -246,7 +249,7 @@ if [ -n "$FIRST" ]; then
     *" reused=1 "*) ;;
     *) case_fail "the first blocked connection after the reload was not a resumed session: $FIRST" ;;
     esac
-    T2b=$(awk -v l="$FIRST" 'BEGIN { split(l, f, " "); split(f[3], e, "="); print e[2] }')
+    T2b=$FIRST_END
     # nothing passes once the wrong pin applies: resumed or not
     wait_lines_after "$T2b" 5 10 || true
     check_stays "$T2b" blocked 5
@@ -266,7 +269,7 @@ case $FIRST in
 *) case_fail "the first pass after the reload was not a resumed session: $FIRST" ;;
 esac
 if [ -n "$FIRST" ]; then
-    T3ok=$(awk -v l="$FIRST" 'BEGIN { split(l, f, " "); split(f[3], e, "="); print e[2] }')
+    T3ok=$FIRST_END
     wait_lines_after "$T3ok" 4 10 || true
     check_stays "$T3ok" ok 4
 fi
@@ -317,7 +320,7 @@ case $FIRST in
 *) case_fail "the client offered no session: $FIRST" ;;
 esac
 if [ -n "$FIRST" ]; then
-    T6b=$(awk -v l="$FIRST" 'BEGIN { split(l, f, " "); split(f[3], e, "="); print e[2] }')
+    T6b=$FIRST_END
     wait_lines_after "$T6b" 3 10 || true
     check_stays "$T6b" blocked 3
 fi
