@@ -545,6 +545,17 @@ write_conf() {
     } > "$file"
 }
 
+# day OFFSET: the UTC date OFFSET days from today ("+100", "-3"), YYYY-MM-DD.
+day() { date -u -d "$1 days" +%F; }
+
+# marker_line MARKER FILE: the number of the line of FILE holding "# @MARKER".
+marker_line() {
+    local n
+    n=$(grep -n "# @$1\$" "$2" | cut -d: -f1)
+    [ -n "$n" ] || hard_error "no marker @$1 in $2"
+    echo "$n"
+}
+
 # --------------------------------------------------------------- running ---
 
 # run_preloaded CMD...: run CMD with the library preloaded and $CONF,

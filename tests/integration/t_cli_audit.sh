@@ -40,7 +40,7 @@ end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", sys.argv[1
                      capture_output=True, text=True).stdout.strip().split("=", 1)[1]
 t = calendar.timegm(time.strptime(end, "%b %d %H:%M:%S %Y GMT"))
 print(int((t - time.time()) // 86400))' "$PKI/leaf.pem")
-IN10=$(date -u -d '+10 days' +%F)
+IN10=$(day +10)
 
 # A config: a pass, a fail, an unreachable host, a wildcard (not probed), an
 # IP literal on the server's own port (pass), a pass with an expiry date.

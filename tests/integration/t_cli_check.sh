@@ -17,31 +17,22 @@ A=sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 B=sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
 C=sha256/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA=
 B_CURL=sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
-day() { date -u -d "$1 days" +%F; }
 
 # Messages name the config as given: run from $T with relative names.
 cd "$T" || hard_error "cd $T"
-
-# line MARKER FILE: the line number of the line holding "# @MARKER".
-line() {
-    local n
-    n=$(grep -n "# @$1\$" "$2" | cut -d: -f1)
-    [ -n "$n" ] || hard_error "no marker @$1 in $2"
-    echo "$n"
-}
 
 # check_warning FILE MARKER REGEX: a "FILE:LINE: warning: ..." line on stderr
 # for the line of MARKER.
 check_warning() {
     local l
-    l=$(line "$2" "$1")
+    l=$(marker_line "$2" "$1")
     grep -Eq -- "^$1:$l: warning: .*$3" "$ERR" || case_fail "no warning /$3/ at $1:$l"
 }
 
 # check_no_warning_at FILE MARKER: no warning for that line.
 check_no_warning_at() {
     local l
-    l=$(line "$2" "$1")
+    l=$(marker_line "$2" "$1")
     ! grep -Eq -- "^$1:$l: warning:" "$ERR" || case_fail "unexpected warning at $1:$l: $(grep -E "^$1:$l:" "$ERR")"
 }
 
@@ -105,7 +96,7 @@ err_case() {
     cli check "$f"
     check_rc 1
     local l
-    l=$(line err "$f")
+    l=$(marker_line err "$f")
     check_err_has "^$f:$l: .*$regex"
     [ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines, expected 1"
     check_out_has "^$f: 1 error"
@@ -234,7 +225,7 @@ no_w_case() {   # no_w_case NAME MARKER
 w_case "unknown top-level key, with a suggestion" topkey 'unknown key "moed".*did you mean "mode"'
 w_case "unknown key in log" logkey 'unknown key "sylog" in log.*"syslog"'
 w_case "a single pin" single 'single\.example\.com.*single pin'
-w_case "a pin listed twice (sha256/ and sha256// forms)" pindup "dup-pin\.example\.com.*twice \(first at line $(line pinB warn.conf)\)"
+w_case "a pin listed twice (sha256/ and sha256// forms)" pindup "dup-pin\.example\.com.*twice \(first at line $(marker_line pinB warn.conf)\)"
 no_w_case "the pin's first listing" pinB
 no_w_case "the first of the duplicate pins" pinfirst
 w_case "pins expire within warn_days" soon 'soon\.example\.com.*expire on .*in (9|10) days'
@@ -243,9 +234,9 @@ no_w_case "expiry far away" far
 w_case "top-level warn_days = 60 widens the window" global60 'global-window\.example\.com.*expire on'
 no_w_case "entry warn_days = 5 narrows it" own5
 no_w_case "first of two entries for one name" twice1
-w_case "same name again (case, trailing dot ignored)" twice2 "twice\.example\.com.*listed twice \(first at line $(line twice1 warn.conf)\)"
+w_case "same name again (case, trailing dot ignored)" twice2 "twice\.example\.com.*listed twice \(first at line $(marker_line twice1 warn.conf)\)"
 no_w_case "same name on another port" port2
-w_case "same name and port again" port3 "ports\.example\.com.*port 8443.*listed twice \(first at line $(line port1 warn.conf)\)"
+w_case "same name and port again" port3 "ports\.example\.com.*port 8443.*listed twice \(first at line $(marker_line port1 warn.conf)\)"
 w_case "a public suffix (co.uk)" couk '"co\.uk" is a public suffix'
 w_case "include_subdomains on the public suffix com" comincl 'include_subdomains on the public suffix "com"'
 w_case "a wildcard directly under a public suffix" wildcouk '"\*\.co\.uk" is directly under the public suffix "co\.uk"'

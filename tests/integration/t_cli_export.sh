@@ -23,26 +23,18 @@ A=sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 B=sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
 C=sha256/CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCA=
 b64() { echo "${1#sha256/}"; }
-day() { date -u -d "$1 days" +%F; }
 SOON=$(day +100)
 PAST=$(day -3)
-
-line() {
-    local n
-    n=$(grep -n "# @$1\$" "$2" | cut -d: -f1)
-    [ -n "$n" ] || hard_error "no marker @$1 in $2"
-    echo "$n"
-}
 
 # check_warn FILE MARKER REGEX: "pinshim: warning: FILE:LINE: ..." on stderr.
 check_warn() {
     local l
-    l=$(line "$2" "$1")
+    l=$(marker_line "$2" "$1")
     grep -Eq -- "^pinshim: warning: $1:$l: .*$3" "$ERR" || case_fail "no warning /$3/ for $1:$l"
 }
 check_no_warn() {
     local l
-    l=$(line "$2" "$1")
+    l=$(marker_line "$2" "$1")
     ! grep -Eq -- "^pinshim: warning: $1:$l: " "$ERR" || case_fail "unexpected warning for $1:$l"
 }
 
@@ -134,8 +126,8 @@ cli export --format android names.conf
 check_rc 0
 check_xml
 check_count '<domain ' 2
-check_warn names.conf p8443 "not exported: .*line $(line pany names.conf)"
-check_warn names.conf b2 "not exported: .*line $(line b1 names.conf)"
+check_warn names.conf p8443 "not exported: .*line $(marker_line pany names.conf)"
+check_warn names.conf b2 "not exported: .*line $(marker_line b1 names.conf)"
 check_no_warn names.conf pany
 py '
 import sys, xml.etree.ElementTree as ET
@@ -249,8 +241,8 @@ EOF
 case_begin "okhttp: a pattern that would add its pins to a host pinned to other keys is skipped (OkHttp unions)"
 cli export --format okhttp union.conf
 check_rc 0
-check_warn union.conf parent "not exported: .*every pattern.*line $(line child union.conf)"
-check_warn union.conf qwild "not exported: .*line $(line q union.conf)"
+check_warn union.conf parent "not exported: .*every pattern.*line $(marker_line child union.conf)"
+check_warn union.conf qwild "not exported: .*line $(marker_line q union.conf)"
 check_no_warn union.conf child
 check_no_warn union.conf okparent
 check_no_warn union.conf okchild
