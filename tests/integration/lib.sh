@@ -545,6 +545,18 @@ write_conf() {
     } > "$file"
 }
 
+# need_pinshim_bin: PINSHIM_BIN (default: the built src/pinshim) must run.
+need_pinshim_bin() {
+    : "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
+    [ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not built (make)"
+}
+
+# unused_port: a 127.0.0.1 port nothing listens on (bound by the OS, then
+# closed; another process may take it before it is used).
+unused_port() {
+    "$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # day OFFSET: the UTC date OFFSET days from today ("+100", "-3"), YYYY-MM-DD.
 day() { date -u -d "$1 days" +%F; }
 

@@ -6,14 +6,13 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
-[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not built (make)"
+need_pinshim_bin
 require_cmd awk date
 common_setup
 
 start_server -n main "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "server did not start"
 PORT=$SERVER_PORT
-CLOSED=$("$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+CLOSED=$(unused_port)
 
 # Every name is sent to the local server, except closed.test (a closed port).
 ROUTES=(--connect-to "closed.test:443:127.0.0.1:$CLOSED" --connect-to ":443:127.0.0.1:$PORT")

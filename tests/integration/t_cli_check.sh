@@ -7,8 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_cmd date
-: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
-[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not found (build it: make)"
+need_pinshim_bin
 
 cli() { run_plain "$PINSHIM_BIN" "$@"; }
 

@@ -6,8 +6,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
-[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not built (make)"
+need_pinshim_bin
 common_setup
 
 start_server -n main "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "server did not start"

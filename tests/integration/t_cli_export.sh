@@ -10,8 +10,7 @@
 
 require_cmd openssl date
 [ -x "$PYTHON3" ] || skip_all "$PYTHON3 not found"
-: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
-[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not found (build it: make)"
+need_pinshim_bin
 make_pki "$T/pki" || hard_error "make_pki failed"
 HAVE_XMLLINT=0
 command -v xmllint >/dev/null 2>&1 && HAVE_XMLLINT=1

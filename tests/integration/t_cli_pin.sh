@@ -11,8 +11,7 @@
 
 require_cmd openssl base64 timeout head
 [ -x "$PYTHON3" ] || skip_all "$PYTHON3 not found"
-: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
-[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not found (build it: make)"
+need_pinshim_bin
 make_pki "$T/pki" || hard_error "make_pki failed"
 K=$T/keys
 mkdir -p "$K"

@@ -6,8 +6,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-: "${PINSHIM_BIN:=$top_builddir/src/pinshim}"
-[ -x "$PINSHIM_BIN" ] || hard_error "$PINSHIM_BIN not built (make)"
+need_pinshim_bin
 require_cmd awk sed
 common_setup
 
@@ -18,11 +17,6 @@ VIA="pinned.test:443:127.0.0.1:$PORT"
 # probe ARGS...: run the command (bounded), sets OUT ERR RC.
 probe() {
     run_plain "$PINSHIM_BIN" probe "$@"
-}
-
-# A port nothing listens on: bound by the OS, then closed.
-closed_port() {
-    "$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # one_line_error: stderr is exactly one line, "pinshim: ...".
@@ -208,7 +202,7 @@ case_end
 # ---- failures and usage ----------------------------------------------------
 
 case_begin "probe of a closed port: one-line error, exit 69"
-CP=$(closed_port)
+CP=$(unused_port)
 probe "127.0.0.1:$CP"
 check_rc 69
 check_one_line_error

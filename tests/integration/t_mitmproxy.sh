@@ -56,10 +56,6 @@ stop_mitm() {
 }
 trap 'stop_mitm; cleanup' EXIT
 
-free_port() {
-    "$PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_mitm NAME MODE [MITMDUMP ARGS]: mitmdump in MODE
 # ("reverse:https://..." or "regular"), listening on 127.0.0.1 on a free
 # port.  Sets MITM_PORT and MITM_PORT_<NAME>.  A few tries, in case another
@@ -68,7 +64,7 @@ start_mitm() {
     local name=$1 mode=$2 try i port pid log
     shift 2
     for try in 1 2 3; do
-        port=$(free_port) || return 1
+        port=$(unused_port) || return 1
         log=$T/mitm-$name.$try.log
         # Never preloaded; bounded even if the trap is never run.
         env -u LD_PRELOAD -u PINSHIM_CONFIG -u PINSHIM_MODE \
