@@ -456,14 +456,8 @@ static int run(int argc, char **argv)
             break;
         case 'h':
             return cli_usage(&cmd_check, EX_OK);
-        case ':':
-            cli_error("check: option %s needs a value (try: pinshim check --help)", argv[optind - 1]);
-            return EX_USAGE;
         default:
-            if (optopt > 0 && optopt < 127)
-                cli_error("check: unknown option -%c (try: pinshim check --help)", optopt);
-            else
-                cli_error("check: unknown option %s (try: pinshim check --help)", argv[optind - 1]);
+            cli_bad_option("check", c, argv);
             return EX_USAGE;
         }
     }

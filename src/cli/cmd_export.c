@@ -836,14 +836,8 @@ static int run(int argc, char **argv)
             break;
         case 'h':
             return cli_usage(&cmd_export, EX_OK);
-        case ':':
-            cli_error("export: option %s needs a value (try: pinshim export --help)", argv[optind - 1]);
-            return EX_USAGE;
         default:
-            if (optopt > 0 && optopt < 127)
-                cli_error("export: unknown option -%c (try: pinshim export --help)", optopt);
-            else
-                cli_error("export: unknown option %s (try: pinshim export --help)", argv[optind - 1]);
+            cli_bad_option("export", c, argv);
             return EX_USAGE;
         }
     }

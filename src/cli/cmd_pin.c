@@ -160,14 +160,8 @@ static int run(int argc, char **argv)
             break;
         case 'h':
             return cli_usage(&cmd_pin, EX_OK);
-        case ':':
-            cli_error("pin: option %s needs a value (try: pinshim pin --help)", argv[optind - 1]);
-            return EX_USAGE;
         default:
-            if (optopt > 0 && optopt < 127)
-                cli_error("pin: unknown option -%c (try: pinshim pin --help)", optopt);
-            else
-                cli_error("pin: unknown option %s (try: pinshim pin --help)", argv[optind - 1]);
+            cli_bad_option("pin", c, argv);
             return EX_USAGE;
         }
     }
