@@ -476,14 +476,13 @@ static int run(int argc, char **argv)
         return EX_OSERR;
     }
     if (p->error) {
-        FILE *probe = fopen(path, "re");
-        int readable = probe != NULL;
-        if (probe)
-            fclose(probe);
+        /* A config that is there but wrong is a finding of check (exit 1),
+         * not the EX_CONFIG of the other commands. */
+        int rc = cli_config_exit(path) == EX_NOINPUT ? EX_NOINPUT : 1;
         print_line(stderr, p->error);
         printf("%s: 1 error: the library refuses every TLS connection with this config\n", path);
         policy_free(p);
-        return readable ? 1 : EX_NOINPUT;
+        return rc;
     }
 
     struct findings f = { 0 };
