@@ -1,6 +1,5 @@
 #include "config.h"
 #include "handshake.h"
-#include "block.h"
 #include "judge.h"
 #include "log.h"
 #include "observe.h"
@@ -17,24 +16,43 @@
 #include <syslog.h>
 #include <unistd.h>
 
-static void log_verdict(const struct policy *p, const struct host_entry *entry, const struct peer *who,
-                        enum mode mode, const struct judgement *j, bool blocked, X509 *const *served,
-                        int nserved, const char *warning)
+struct judge_work *handshake_work_new(void)
 {
-    struct cert_info chain[CHAIN_MAX];
+    struct judge_work *w = malloc(sizeof *w);
+    if (w)
+        w->seen.leaf = NULL;
+    return w;
+}
+
+void handshake_work_free(struct judge_work *w)
+{
+    if (!w)
+        return;
+    observed_release(&w->seen);
+    free(w);
+}
+
+static void log_verdict(const struct policy *p, const struct host_entry *entry, const char *host,
+                        const struct peer *who, enum mode mode, const struct judgement *j, bool blocked,
+                        X509 *const *served, int nserved, const char *warning)
+{
     char (*known)[PIN_TEXT_MAX] = NULL;
     char matched[PIN_TEXT_MAX];
     struct log_targets where = { p->log_stderr, p->log_syslog, p->json_path };
     struct event ev = { 0 };
     size_t nchain = (size_t)(nserved < CHAIN_MAX ? nserved : CHAIN_MAX);
+    /* Heap: 16 certificates' names are 18 KiB (DESIGN 6, small stacks). */
+    struct cert_info *chain = nchain ? malloc(nchain * sizeof *chain) : NULL;
 
+    if (nchain && !chain)
+        nchain = 0;
     /* A config that could not be read cannot say where to log: stderr. */
     if (p->error) {
         where.to_stderr = true;
         where.to_syslog = true;
     }
     ev.time = time(NULL);
-    ev.host = who->host[0] ? who->host : NULL;
+    ev.host = host && host[0] ? host : NULL;
     ev.mode = mode_text(mode);
     ev.verdict = verdict_text(j->verdict);
     ev.action = blocked ? "blocked" : "allowed";
@@ -45,8 +63,10 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
      * chain's names (most of the cost of an event) are never printed. */
     for (size_t i = 0; i < nchain; i++)
         cert_describe_pin(served[i], &chain[i]);
-    if (log_repeat(&ev))
+    if (log_repeat(&ev)) {
+        free(chain);
         return;
+    }
     for (size_t i = 0; i < nchain; i++)
         cert_describe_rest(served[i], &chain[i]);
     if (entry && entry->npins > 0 && (known = calloc(entry->npins, sizeof *known)) != NULL)
@@ -56,6 +76,7 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
         pin_format(&j->counted[j->matched], matched);
 
     ev.program = runtime_program();
+    ev.library = runtime_library();
     ev.pid = (long)getpid();
     ev.port = who->port;
     ev.peer = who->addr[0] ? who->addr : NULL;
@@ -65,10 +86,8 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
     ev.reason = j->reason;
     log_event(&where, &ev, blocked ? LOG_ERR : j->verdict == VERDICT_PASS ? LOG_INFO : LOG_WARNING);
     free(known);
+    free(chain);
 }
-
-static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *c, int io_fd, char *why,
-                       size_t whylen);
 
 /* Early warnings (issue 5): at most once per host per process per day.  A
  * set of (host hash, day) that grows as needed; the lock is taken only on the
@@ -169,93 +188,165 @@ static void expiry_warning(const struct policy *p, const struct host_entry *e, c
     }
 }
 
-bool handshake_allowed(SSL *s, const struct conn_state *c, int io_fd)
+/* The verdict of one name of the connection. */
+struct name_verdict {
+    const struct host_entry *judged;  /* the entry judged by (TOFU: with its learned pins) */
+    enum mode mode;
+    bool blocked;
+    bool worth_telling;
+};
+
+static int rank(const struct name_verdict *v, const struct judgement *j)
+{
+    if (v->blocked)
+        return 3;
+    if (j->verdict != VERDICT_PASS && j->verdict != VERDICT_UNPINNED)
+        return 2;
+    return j->verdict == VERDICT_PASS ? 1 : 0;
+}
+
+/* prefix + tail into out (both may live in the same work struct). */
+static void compose(char *out, size_t outlen, const char *prefix, const char *tail)
+{
+    size_t a = strlen(prefix), b = strlen(tail);
+    if (a >= outlen)
+        a = outlen - 1;
+    memcpy(out, prefix, a);
+    if (b > outlen - 1 - a)
+        b = outlen - 1 - a;
+    memmove(out + a, tail, b);
+    out[a + b] = '\0';
+}
+
+/* Judge the connection as `host` under `entry` (NULL: no entry). */
+static void judge_name(const struct policy *p, const struct host_entry *entry, const char *host,
+                       const struct chain_input *in, long verify_result, time_t now, struct judgement *j,
+                       struct tofu_view *tofu, char *warning, size_t wlen, struct name_verdict *v)
+{
+    v->judged = entry;
+    v->mode = policy_effective_mode(p, entry);
+    warning[0] = '\0';
+    if (entry && entry->tofu != TOFU_NONE && !p->error) {
+        v->judged = tofu_resolve(p, entry, host, in, verify_result, now, true, tofu);
+        /* What is known is enforced; a state file problem is only told. */
+        if (tofu->outcome == TOFU_UNREADABLE)
+            compose(warning, wlen, "cannot read the trust-on-first-use state: ", tofu->why);
+        else if (tofu->outcome == TOFU_UNWRITABLE)
+            compose(warning, wlen, "cannot record the pins learned on first use: ", tofu->why);
+    }
+    judge_chain(v->judged, in, now, j);
+    if (j->verdict == VERDICT_PASS && !warning[0])
+        expiry_warning(p, v->judged, host, j, now, warning, wlen);
+    if (p->error) {
+        j->verdict = VERDICT_ERROR;
+        snprintf(j->reason, sizeof j->reason, "%s", p->error);
+    }
+    v->blocked = j->verdict == VERDICT_ERROR ||
+                 (v->mode == MODE_ENFORCE &&
+                  (j->verdict == VERDICT_FAIL || (j->verdict == VERDICT_UNPINNED && p->unpinned_block)));
+    v->worth_telling = v->blocked || p->log_all_verdicts || warning[0] ||
+                       (j->verdict != VERDICT_PASS && j->verdict != VERDICT_UNPINNED) ||
+                       (j->verdict == VERDICT_UNPINNED && p->unpinned_block);
+}
+
+static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *c, struct judge_work *w,
+                       const char *checked, int io_fd)
+{
+    const struct host_entry *entries[PEER_NAMES_MAX] = { NULL };
+    int nentries = 0;
+    struct peer *who = &w->who;
+
+    /* The peer's address costs a system call: taken here only when the
+     * client gave no name (then the address names it) or an entry depends
+     * on the port; else only for a verdict that is told (below). */
+    peer_names(s, c && c->sni_known ? c->sni : NULL, checked, who);
+    if (who->nnames == 0 || p->has_port_entries)
+        peer_address(s, io_fd, who);
+    int noff = 0;
+    if (!p->error) {
+        for (int i = 0; i < who->nnames; i++) {
+            if (!who->names[i].valid || !(entries[i] = policy_lookup(p, who->names[i].host, who->port)))
+                continue;
+            if (policy_effective_mode(p, entries[i]) == MODE_OFF) {
+                entries[i] = NULL; /* "off": this name asks for nothing */
+                noff++;
+            } else {
+                nentries++;
+            }
+        }
+    }
+    if (!p->error && nentries == 0 && noff > 0)
+        return true;
+    if (!p->error && nentries == 0) {
+        /* Unpinned: allowed and not logged unless the policy says otherwise. */
+        if (policy_effective_mode(p, NULL) == MODE_OFF)
+            return true;
+        if (!p->log_all_verdicts && !p->unpinned_block && (who->nnames > 0 || !p->has_ip_entries))
+            return true;
+    }
+
+    time_t now = time(NULL);
+    const struct chain_input *in = &w->seen.in;
+    struct name_verdict best = { 0 }, v;
+    int best_i = -1, best_slot = 0, best_rank = -1;
+    for (int i = 0; i < who->nnames || (i == 0 && who->nnames == 0); i++) {
+        /* With entries, only the names that have one are judged (DESIGN
+         * 3.1); without any, the first name is judged as unpinned. */
+        if (nentries > 0 && !entries[i])
+            continue;
+        if (nentries == 0 && i > 0)
+            break;
+        int slot = best_i < 0 ? 0 : 1 - best_slot;
+        const char *host = who->nnames > 0 ? who->names[i].host : "";
+        judge_name(p, entries[i], host, in, w->seen.verify_result, now, &w->j[slot], &w->tofu[slot],
+                   w->warning[slot], sizeof w->warning[slot], &v);
+        int r = rank(&v, &w->j[slot]);
+        if (r > best_rank) {
+            best = v;
+            best_i = i;
+            best_slot = slot;
+            best_rank = r;
+        }
+        if (r == 3)
+            break; /* a refusal by any one name refuses */
+    }
+    struct judgement *j = &w->j[best_slot];
+    const char *host = who->nnames > 0 ? who->names[best_i].host : "";
+    if (!p->error && who->nnames == 0 && p->has_ip_entries) {
+        /* IP-literal entries exist and the peer is unknown: never fail open. */
+        j->verdict = VERDICT_ERROR;
+        snprintf(j->reason, sizeof j->reason, "neither a host name nor the peer address of this connection is known");
+        best.blocked = true;
+        best.worth_telling = true;
+    }
+    if (best.worth_telling) {
+        peer_address(s, io_fd, who);
+        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, w->seen.in.served, w->seen.in.nserved,
+                    w->warning[best_slot][0] ? w->warning[best_slot] : NULL);
+    }
+    if (best.blocked) {
+        char port[16] = "";
+        if (who->port)
+            snprintf(port, sizeof port, ":%d", who->port);
+        snprintf(w->why, sizeof w->why, "%s%s: %s", host[0] ? host : "unknown host", port, j->reason);
+    }
+    return !best.blocked;
+}
+
+bool handshake_judge(SSL *s, const struct conn_state *c, struct judge_work *w, const char *checked, int io_fd)
 {
     const struct policy *p = runtime_acquire();
-    if (!p)
-        return false; /* no memory for a policy: fail closed */
+    w->why[0] = '\0';
+    if (!p) {
+        snprintf(w->why, sizeof w->why, "no memory for the policy");
+        return false; /* fail closed */
+    }
     /* What OpenSSL pushes on the error queue while we look (a forged
      * signature, say) is ours to drop: the program must see its own errors
      * and, on a block, ours first (curl reports the first). */
-    char why[600] = "";
     ossl.ERR_set_mark();
-    bool allowed = !runtime_covers_program(p) || judge_with(p, s, c, io_fd, why, sizeof why);
+    bool allowed = !runtime_covers_program(p) || judge_with(p, s, c, w, checked, io_fd);
     ossl.ERR_pop_to_mark();
     runtime_release(p);
-    if (!allowed)
-        block_connection(s, why);
     return allowed;
-}
-
-static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *c, int io_fd, char *why,
-                       size_t whylen)
-{
-    const struct host_entry *entry = NULL;
-    struct peer who;
-    struct judgement j;
-    enum mode mode;
-    struct observed seen;
-
-    /* The peer's address costs a system call: taken here only when there is
-     * no name or an entry depends on the port; else only for a verdict that
-     * is told (below). */
-    peer_identify_name(s, c && c->sni_known ? c->sni : NULL, &who);
-    bool have_address = !who.host[0] || p->has_port_entries;
-    if (have_address)
-        peer_identify_address(s, io_fd, &who);
-    if (!p->error && who.host[0])
-        entry = policy_lookup(p, who.host, who.port);
-    mode = policy_effective_mode(p, entry);
-    if (mode == MODE_OFF && !p->error)
-        return true;
-    if (!entry && !p->error && !p->log_all_verdicts && !p->unpinned_block && (who.host[0] || !p->has_ip_entries))
-        return true; /* unpinned, allowed, not logged: nothing to look at */
-
-    time_t now = time(NULL);
-    char warning[400] = "";
-    struct tofu_view tofu; /* `judged` may point into it until the log is written */
-    const struct host_entry *judged = entry;
-
-    observe_handshake(s, &seen);
-    if (entry && entry->tofu != TOFU_NONE && !p->error) {
-        judged = tofu_resolve(p, entry, who.host, &seen.in, seen.verify_result, now, true, &tofu);
-        /* What is known is enforced; a state file problem is only told. */
-        if (tofu.outcome == TOFU_UNREADABLE)
-            snprintf(warning, sizeof warning, "cannot read the trust-on-first-use state: %s", tofu.why);
-        else if (tofu.outcome == TOFU_UNWRITABLE)
-            snprintf(warning, sizeof warning, "cannot record the pins learned on first use: %s", tofu.why);
-    }
-    judge_chain(judged, &seen.in, now, &j);
-    if (j.verdict == VERDICT_PASS && !warning[0])
-        expiry_warning(p, judged, who.host, &j, now, warning, sizeof warning);
-
-    if (p->error) {
-        j.verdict = VERDICT_ERROR;
-        snprintf(j.reason, sizeof j.reason, "%s", p->error);
-    } else if (!who.host[0] && p->has_ip_entries) {
-        /* IP-literal entries exist and the peer is unknown: never fail open. */
-        j.verdict = VERDICT_ERROR;
-        snprintf(j.reason, sizeof j.reason,
-                 "neither a host name nor the peer address of this connection is known");
-    }
-
-    bool blocked = j.verdict == VERDICT_ERROR ||
-                   (mode == MODE_ENFORCE &&
-                    (j.verdict == VERDICT_FAIL || (j.verdict == VERDICT_UNPINNED && p->unpinned_block)));
-    bool worth_telling = blocked || p->log_all_verdicts || warning[0] ||
-                         (j.verdict != VERDICT_PASS && j.verdict != VERDICT_UNPINNED) ||
-                         (j.verdict == VERDICT_UNPINNED && p->unpinned_block);
-    if ((worth_telling || blocked) && !have_address)
-        peer_identify_address(s, io_fd, &who);
-    if (worth_telling)
-        log_verdict(p, judged, &who, mode, &j, blocked, seen.served, seen.in.nserved,
-                    warning[0] ? warning : NULL);
-    if (blocked) {
-        char port[16] = "";
-        if (who.port)
-            snprintf(port, sizeof port, ":%d", who.port);
-        snprintf(why, whylen, "%s%s: %s", who.host[0] ? who.host : "unknown host", port, j.reason);
-    }
-    observed_release(&seen);
-    return !blocked;
 }

@@ -1,165 +1,157 @@
-/* The interposed entry points.  Every call is passed to the real libssl; what
- * this file adds is: once a client handshake completes, ask handshake.c for a
- * verdict before the program can send a byte, and make a refused connection
- * stay refused.
+/* The interposed libssl entry points.  Every call is passed to the real
+ * libssl; the judgement itself is given at certificate verification
+ * (verify_hook.c).  What this file adds:
  *
- * - SSL_connect calls SSL_do_handshake through the PLT: a per-thread depth
- *   lets only the outermost call judge (DESIGN 9).
- * - Reads and writes may start the handshake (openssl s_client): they finish
- *   it and judge first.  Results <= 0 pass through for non-blocking retries.
- * - Each SSL carries two flags in its ex_data slot: judged, refused.  A new
- *   handshake (SSL_in_before, e.g. after SSL_clear) clears them. */
+ * - SSL_clear, which libssl itself calls when any handshake starts, whatever
+ *   drove it: forget the last verdict, give back what a refusal changed, and
+ *   vet the session the client is about to offer (session.c);
+ * - SSL_new: our info callback on the object (the program's own stays in
+ *   force, chained), which judges a handshake that finished without a
+ *   verification (a resumption) even when libssl's internals or functions
+ *   taken with dlsym drove it;
+ * - the handshake calls and the reads and writes, as the backstop: they judge
+ *   a finished handshake that has no verdict yet, and fail on a refused one.
+ *   Results <= 0 pass through for non-blocking retries.
+ *
+ * A handshake is judged once, when it has really finished
+ * (SSL_is_init_finished: SSL_connect returns 1 after only sending early data,
+ * and that is not finished).  Calls libssl makes to itself pass straight
+ * through; calls from objects that use another libssl go to theirs
+ * (route.h). */
 #include "config.h"
-#include "handshake.h"
 #include "block.h"
+#include "conn.h"
+#include "handshake.h"
+#include "net_hook.h"
 #include "ossl.h"
+#include "route.h"
 #include "runtime.h"
+#include "session.h"
 #include <stdio.h>
 #include <stdlib.h>
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdint.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
-/* initial-exec: no __tls_get_addr call on every SSL call, and no dependency
- * on the dynamic loader's TLS code (the library is preloaded, so its few
- * bytes of TLS always fit in the static TLS block). */
-#define THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
-static THREAD_LOCAL int t_depth;   /* inside a real SSL call */
-static THREAD_LOCAL int t_io_fd;   /* socket used inside it, for BIOs that hide theirs */
-
-/* The fast path reads the flags only; NULL means "nothing known yet". */
-static struct conn_state *state_of(const SSL *s)
+/* The caller's own function when it is not ours to judge (a foreign libssl,
+ * or none could be bound): said once as `uncovered`. */
+static void *foreign(const void *caller, enum route_fn fn)
 {
-    return ossl.SSL_get_ex_data(s, runtime_ssl_index());
+    char what[160];
+    route_foreign_library(caller, what, sizeof what);
+    runtime_uncovered(what);
+    return route_foreign_fn(caller, fn);
 }
 
-static unsigned flags_of(const SSL *s)
-{
-    const struct conn_state *c = state_of(s);
-    return c ? c->flags : 0;
-}
-
-static void set_flags(SSL *s, unsigned f)
-{
-    struct conn_state *c = state_of(s);
-    if (!c && f == 0)
-        return;
-    if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c || !ossl.SSL_set_ex_data(s, runtime_ssl_index(), c)) {
-            free(c);
-            return;
-        }
+#define ROUTE(fn, type, args, fail)                                                              \
+    const void *caller = __builtin_return_address(0);                                            \
+    enum route_kind kind = runtime_ready() ? route_of(caller) : ROUTE_FOREIGN;                   \
+    if (kind == ROUTE_FOREIGN) {                                                                 \
+        __typeof__(type) real = (__typeof__(type))foreign(caller, FN_##fn);                                              \
+        return real ? real args : fail;                                                          \
     }
-    c->flags = f;
+
+static bool in_scope(void)
+{
+    const struct policy *p = runtime_acquire();
+    bool covered = p && runtime_covers_program(p);
+    runtime_release(p);
+    return covered;
 }
 
-/* A new handshake: forget the last one, and note the name this client asked
- * for now.  After a TLS 1.2 resumption SSL_get_servername answers with the
- * name stored in the session, which may be another host's. */
-static void handshake_starts(SSL *s)
+/* Judge a finished client handshake that has no verdict yet (a resumption,
+ * or a verification pinshim did not see).  false: refused (made dead). */
+static bool judge_finished(SSL *s, struct conn_state *c)
 {
-    struct conn_state *c = state_of(s);
-    if (!c) {
-        c = calloc(1, sizeof *c);
-        if (!c || !ossl.SSL_set_ex_data(s, runtime_ssl_index(), c)) {
-            free(c);
-            return;
-        }
+    if (!in_scope())
+        return true;
+    struct judge_work *w = handshake_work_new();
+    if (!w) {
+        block_connection(s, c, "no memory to judge this connection", false);
+        return false;
     }
-    const char *sni = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
-    c->flags = 0;
-    c->sni_known = true;
-    snprintf(c->sni, sizeof c->sni, "%s", sni ? sni : "");
+    observe_handshake(s, &w->seen);
+    const char *checked = NULL;
+    if (!w->seen.in.resumed && w->seen.in.nverified > 0)
+        checked = ossl.SSL_get0_peername(s);
+    bool allowed = handshake_judge(s, c, w, checked, net_last_socket());
+    if (c)
+        c->flags |= CONN_JUDGED;
+    if (!allowed)
+        block_connection(s, c, w->why, false);
+    handshake_work_free(w);
+    return allowed;
 }
 
-static int refuse(SSL *s)
-{
-    block_connection(s, "this connection was refused earlier");
-    return -1;
-}
-
-/* After a real handshake call returned `r`: judge once when it completed. */
+/* After a call that may have finished the handshake returned `r`. */
 static int after_handshake(SSL *s, int r)
 {
     if (r != 1 || ossl.SSL_is_server(s))
         return r;
-    unsigned f = flags_of(s);
-    if (f & CONN_REFUSED)
-        return -1; /* the error was pushed when it was refused */
-    if (f & CONN_JUDGED)
-        return r;
-    if (handshake_allowed(s, state_of(s), t_io_fd)) {
-        set_flags(s, CONN_JUDGED);
-        return r;
+    struct conn_state *c = conn_obtain(s);
+    if (c && (c->flags & CONN_REFUSED)) {
+        block_again(s);
+        return -1;
     }
-    set_flags(s, CONN_JUDGED | CONN_REFUSED);
-    return -1;
+    if (!ossl.SSL_is_init_finished(s) || (c && (c->flags & CONN_JUDGED)))
+        return r;
+    return judge_finished(s, c) ? r : -1;
 }
 
-static int real_handshake(SSL *s, int (*real)(SSL *))
+static int handshake_call(SSL *s, int (*real)(SSL *))
 {
-    if (ossl.SSL_in_before(s))
-        handshake_starts(s);
-    else if (flags_of(s) & CONN_REFUSED)
-        return refuse(s);
-    t_depth++;
-    t_io_fd = -1;
-    int r = real(s);
-    t_depth--;
-    return after_handshake(s, r);
+    const struct conn_state *c = conn_get(s);
+    if (c && (c->flags & CONN_REFUSED) && !ossl.SSL_in_before(s)) {
+        block_again(s);
+        return -1;
+    }
+    return after_handshake(s, real(s));
 }
 
 EXPORT int SSL_connect(SSL *s)
 {
-    if (!runtime_ready())
-        return -1;
-    if (t_depth > 0)
-        return ossl.SSL_connect(s);
-    return real_handshake(s, ossl.SSL_connect);
+    ROUTE(SSL_connect, int (*)(SSL *), (s), -1)
+    return kind == ROUTE_INTERNAL ? ossl.SSL_connect(s) : handshake_call(s, ossl.SSL_connect);
 }
 
 EXPORT int SSL_do_handshake(SSL *s)
 {
-    if (!runtime_ready())
-        return -1;
-    if (t_depth > 0)
-        return ossl.SSL_do_handshake(s);
-    return real_handshake(s, ossl.SSL_do_handshake);
+    ROUTE(SSL_do_handshake, int (*)(SSL *), (s), -1)
+    /* libssl calls it itself for SSL_connect and for an SSL BIO's
+     * BIO_do_handshake: judging there too covers the BIO's resumptions. */
+    return handshake_call(s, ossl.SSL_do_handshake);
 }
 
 /* Before application data moves: 1 to go on, else the value to return. */
 static int io_gate(SSL *s)
 {
-    unsigned f = flags_of(s);
-    if (f & CONN_JUDGED)
-        return f & CONN_REFUSED ? refuse(s) : 1;
     if (ossl.SSL_is_server(s))
         return 1;
-    if (ossl.SSL_is_init_finished(s))
-        return after_handshake(s, 1);
-    return real_handshake(s, ossl.SSL_do_handshake);
+    const struct conn_state *c = conn_get(s);
+    if (c && (c->flags & CONN_REFUSED)) {
+        block_again(s);
+        return -1;
+    }
+    if (!ossl.SSL_is_init_finished(s)) {
+        /* The call would run the handshake itself (openssl s_client's
+         * first write): run it here, so it is judged before a byte moves. */
+        int r = handshake_call(s, ossl.SSL_do_handshake);
+        return r == 1 ? 1 : r;
+    }
+    if (c && (c->flags & CONN_JUDGED))
+        return 1;
+    return after_handshake(s, 1);
 }
 
-#define IO_WRAPPER(ret, name, params, args, fail)   \
-    EXPORT ret name params                          \
-    {                                               \
-        if (!runtime_ready())                       \
-            return fail;                            \
-        if (t_depth > 0)                            \
-            return ossl.name args;                  \
-        int g = io_gate(s);                         \
-        if (g <= 0)                                 \
-            return (fail) == 0 ? 0 : g;             \
-        t_depth++;                                  \
-        ret r = ossl.name args;                     \
-        t_depth--;                                  \
-        return r;                                   \
+#define IO_WRAPPER(ret, name, params, args, fail)                 \
+    EXPORT ret name params                                        \
+    {                                                             \
+        ROUTE(name, ret(*) params, args, fail)                    \
+        if (kind == ROUTE_INTERNAL)                               \
+            return ossl.name args;                                \
+        int g = io_gate(s);                                       \
+        if (g <= 0)                                               \
+            return (fail) == 0 ? 0 : g;                           \
+        return ossl.name args;                                    \
     }
 
 IO_WRAPPER(int, SSL_read, (SSL *s, void *buf, int num), (s, buf, num), -1)
@@ -169,73 +161,116 @@ IO_WRAPPER(int, SSL_read_ex, (SSL *s, void *buf, size_t num, size_t *n), (s, buf
 IO_WRAPPER(int, SSL_peek_ex, (SSL *s, void *buf, size_t num, size_t *n), (s, buf, num, n), 0)
 IO_WRAPPER(int, SSL_write_ex, (SSL *s, const void *buf, size_t num, size_t *n), (s, buf, num, n), 0)
 
-/* Socket calls made inside a handshake tell which descriptor it runs on when
- * the SSL's BIO does not (curl 7.88: SSL_get_fd is -1).  Outside an SSL call
- * they only pass through. */
-#define REAL(name) \
-    static __typeof__(name) *real_##name; \
-    __typeof__(name) *fn_##name = __atomic_load_n(&real_##name, __ATOMIC_RELAXED); \
-    if (!fn_##name) { \
-        fn_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name); \
-        __atomic_store_n(&real_##name, fn_##name, __ATOMIC_RELAXED); \
+/* Kernel TLS (3.x): the same gate; the shutdown flags of a refused
+ * connection stop it inside libssl too. */
+EXPORT ossl_ssize_t SSL_sendfile(SSL *s, int fd, off_t offset, size_t size, int flags)
+{
+    ROUTE(SSL_sendfile, ossl_ssize_t(*)(SSL *, int, off_t, size_t, int), (s, fd, offset, size, flags), -1)
+    if (!ossl.SSL_sendfile)
+        return -1;
+    if (kind != ROUTE_INTERNAL) {
+        int g = io_gate(s);
+        if (g <= 0)
+            return g;
     }
-
-EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
-{
-    REAL(send)
-    if (t_depth > 0)
-        t_io_fd = fd;
-    if (!fn_send)
-        return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
-    return fn_send(fd, buf, len, flags);
+    return ossl.SSL_sendfile(s, fd, offset, size, flags);
 }
 
-EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+/* Early data rides on the session before the server has shown anything: the
+ * session is vetted first (the real call starts the handshake, whose
+ * SSL_clear would vet it too, but then too late to fail cleanly). */
+EXPORT int SSL_write_early_data(SSL *s, const void *buf, size_t num, size_t *written)
 {
-    REAL(recv)
-    if (t_depth > 0)
-        t_io_fd = fd;
-    if (!fn_recv)
-        return syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
-    return fn_recv(fd, buf, len, flags);
+    ROUTE(SSL_write_early_data, int (*)(SSL *, const void *, size_t, size_t *), (s, buf, num, written), 0)
+    if (kind != ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && in_scope()) {
+        struct conn_state *c = conn_obtain(s);
+        if (c)
+            conn_handshake_starts(s, c);
+        if (session_vet(s, c, -1))
+            block_explain("the session to resume would not pass the pins (or cannot be checked against "
+                          "them): not offered, so no early data can be sent");
+    }
+    return ossl.SSL_write_early_data(s, buf, num, written);
 }
 
-EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to, socklen_t tolen)
+/* ---- handshakes starting: SSL_clear ---- */
+
+EXPORT int SSL_clear(SSL *s)
 {
-    REAL(sendto)
-    if (t_depth > 0)
-        t_io_fd = fd;
-    if (!fn_sendto)
-        return syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
-    return fn_sendto(fd, buf, len, flags, to, tolen);
+    ROUTE(SSL_clear, int (*)(SSL *), (s), 0)
+    int r = ossl.SSL_clear(s);
+    if (r != 1 || !s)
+        return r;
+    struct conn_state *c = conn_get(s);
+    /* Inside SSL_new the object is half made (no BIO yet, no ex_data):
+     * nothing to note then. */
+    if (!c && ossl.SSL_get_rbio(s))
+        c = conn_obtain(s);
+    if (!c)
+        return r;
+    conn_handshake_starts(s, c);
+    /* libssl calls SSL_clear when a handshake starts, before the ClientHello:
+     * the session about to be offered is vetted there, whatever drove the
+     * handshake.  The program's own SSL_clear comes before it sets the next
+     * session and name: nothing to vet yet. */
+    if (kind == ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && in_scope())
+        session_vet(s, c, net_last_socket());
+    return r;
 }
 
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from, socklen_t *fromlen)
+/* ---- the info callback ---- */
+
+static void info_callback(const SSL *cs, int where, int ret)
 {
-    REAL(recvfrom)
-    if (t_depth > 0)
-        t_io_fd = fd;
-    if (!fn_recvfrom)
-        return syscall(SYS_recvfrom, fd, buf, len, flags, from, fromlen);
-    return fn_recvfrom(fd, buf, len, flags, from, fromlen);
+    SSL *s = (SSL *)cs; /* libssl hands its own object; judging reads and marks it */
+    struct conn_state *c = conn_get(s);
+    info_cb_fn app = c && (c->flags & CONN_INFO_OURS) ? c->app_info_cb : NULL;
+    if (!app)
+        app = ossl.SSL_CTX_get_info_callback(ossl.SSL_get_SSL_CTX(s));
+    if ((where & SSL_CB_HANDSHAKE_DONE) && c && !(c->flags & (CONN_JUDGED | CONN_REFUSED)) &&
+        !ossl.SSL_is_server(s))
+        judge_finished(s, c);
+    if (app)
+        app(cs, where, ret);
 }
 
-EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+EXPORT SSL *SSL_new(SSL_CTX *ctx)
 {
-    REAL(sendmsg)
-    if (t_depth > 0)
-        t_io_fd = fd;
-    if (!fn_sendmsg)
-        return syscall(SYS_sendmsg, fd, msg, flags);
-    return fn_sendmsg(fd, msg, flags);
+    ROUTE(SSL_new, SSL * (*)(SSL_CTX *), (ctx), NULL)
+    SSL *s = ossl.SSL_new(ctx);
+    if (s && in_scope()) {
+        struct conn_state *c = conn_obtain(s);
+        if (c) {
+            ossl.SSL_set_info_callback(s, info_callback);
+            c->flags |= CONN_INFO_OURS;
+            c->app_info_cb = NULL;
+        }
+    }
+    return s;
 }
 
-EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+EXPORT void SSL_set_info_callback(SSL *s, info_cb_fn cb)
 {
-    REAL(recvmsg)
-    if (t_depth > 0)
-        t_io_fd = fd;
-    if (!fn_recvmsg)
-        return syscall(SYS_recvmsg, fd, msg, flags);
-    return fn_recvmsg(fd, msg, flags);
+    const void *caller = __builtin_return_address(0);
+    if (!runtime_ready() || route_of(caller) == ROUTE_FOREIGN) {
+        void (*real)(SSL *, info_cb_fn) = (void (*)(SSL *, info_cb_fn))foreign(caller, FN_SSL_set_info_callback);
+        if (real)
+            real(s, cb);
+        return;
+    }
+    struct conn_state *c = conn_get(s);
+    if (c && (c->flags & CONN_INFO_OURS)) {
+        c->app_info_cb = cb == info_callback ? NULL : cb;
+        return;
+    }
+    ossl.SSL_set_info_callback(s, cb);
+}
+
+EXPORT info_cb_fn SSL_get_info_callback(const SSL *s)
+{
+    ROUTE(SSL_get_info_callback, info_cb_fn(*)(const SSL *), (s), NULL)
+    const struct conn_state *c = conn_get(s);
+    if (c && (c->flags & CONN_INFO_OURS))
+        return c->app_info_cb;
+    return ossl.SSL_get_info_callback(s);
 }

@@ -17,24 +17,50 @@ static int stack_to_array(STACK_OF(X509) *sk, X509 **out, int max)
     return n;
 }
 
+/* The leaf first, then the rest of what the peer presented (a presented
+ * chain that repeats the leaf, as libssl's client-side one does, keeps it
+ * once). */
+static int served_with_leaf(X509 *leaf, STACK_OF(X509) *sk, X509 **out)
+{
+    int n = stack_to_array(sk, out, CHAIN_MAX);
+    if (leaf && (n == 0 || out[0] != leaf)) {
+        /* A session restored from DER keeps the leaf only. */
+        if (n == 0)
+            n = 1;
+        out[0] = leaf;
+    }
+    return n;
+}
+
 void observe_handshake(SSL *s, struct observed *o)
 {
     int nserved, nverified = 0;
 
-    memset(o, 0, sizeof *o);
+    memset(&o->in, 0, sizeof o->in);
     o->leaf = ossl.SSL_get1_peer_cert(s);
-    nserved = stack_to_array(ossl.SSL_get_peer_cert_chain(s), o->served, CHAIN_MAX);
-    if (o->leaf && (nserved == 0 || o->served[0] != o->leaf)) {
-        /* A session restored from DER keeps the leaf only. */
-        if (nserved == 0)
-            nserved = 1;
-        o->served[0] = o->leaf;
-    }
+    nserved = served_with_leaf(o->leaf, ossl.SSL_get_peer_cert_chain(s), o->served);
     o->in.resumed = ossl.SSL_session_reused(s) == 1;
     o->verify_result = ossl.SSL_get_verify_result(s);
     /* A resumed session says OK from the session but has no verified chain. */
     if (!o->in.resumed && o->verify_result == X509_V_OK)
         nverified = stack_to_array(ossl.SSL_get0_verified_chain(s), o->verified, VERIFIED_MAX);
+    o->in.served = o->served;
+    o->in.nserved = nserved;
+    o->in.verified = nverified ? o->verified : NULL;
+    o->in.nverified = nverified;
+}
+
+void observe_verification(X509_STORE_CTX *ctx, bool verified, long error, struct observed *o)
+{
+    int nverified = 0;
+
+    memset(&o->in, 0, sizeof o->in);
+    o->leaf = NULL; /* the store context's, not ours */
+    X509 *leaf = ossl.X509_STORE_CTX_get0_cert(ctx);
+    int nserved = served_with_leaf(leaf, ossl.X509_STORE_CTX_get0_untrusted(ctx), o->served);
+    o->verify_result = verified ? X509_V_OK : (error != X509_V_OK ? error : X509_V_ERR_UNSPECIFIED);
+    if (verified)
+        nverified = stack_to_array(ossl.X509_STORE_CTX_get0_chain(ctx), o->verified, VERIFIED_MAX);
     o->in.served = o->served;
     o->in.nserved = nserved;
     o->in.verified = nverified ? o->verified : NULL;

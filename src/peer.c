@@ -1,6 +1,7 @@
 #include "config.h"
 #include "peer.h"
 #include "ossl.h"
+#include "sockname.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -9,20 +10,19 @@
 
 /* Address of a connected socket; v4-mapped IPv6 addresses become IPv4 so an
  * entry for 127.0.0.1 matches a dual-stack socket too. */
-static int socket_peer(int fd, char ip[INET6_ADDRSTRLEN], int *port)
+static int socket_peer(int fd, struct sockaddr_storage *ss, char ip[INET6_ADDRSTRLEN], int *port)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+    socklen_t len = sizeof *ss;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)ss, &len) != 0)
         return -1;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
         inet_ntop(AF_INET, &in->sin_addr, ip, INET6_ADDRSTRLEN);
         *port = ntohs(in->sin_port);
         return AF_INET;
     }
-    if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
         *port = ntohs(in6->sin6_port);
         if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
             inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], ip, INET6_ADDRSTRLEN);
@@ -34,54 +34,58 @@ static int socket_peer(int fd, char ip[INET6_ADDRSTRLEN], int *port)
     return -1;
 }
 
-static const char *requested_name(SSL *s, const char *sni)
+static void add_name(struct peer *p, const char *name, bool from_address)
 {
-    const char *name = sni ? sni : ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
-    if (name && *name)
-        return name;
-    if (ossl.X509_VERIFY_PARAM_get0_host) {
-        X509_VERIFY_PARAM *param = ossl.SSL_get0_param(s);
-        name = param ? ossl.X509_VERIFY_PARAM_get0_host(param, 0) : NULL;
-        if (name && *name)
-            return name;
-    }
-    name = ossl.SSL_get0_peername(s);
-    return name && *name ? name : NULL;
+    char norm[HOST_MAX];
+    if (!name || !*name || p->nnames >= PEER_NAMES_MAX)
+        return;
+    bool valid = host_normalize(name, norm) >= 0;
+    if (!valid)
+        snprintf(norm, sizeof norm, "%s", name); /* kept for the log, matches nothing */
+    for (int i = 0; i < p->nnames; i++)
+        if (strcmp(p->names[i].host, norm) == 0)
+            return;
+    struct peer_name *n = &p->names[p->nnames++];
+    memcpy(n->host, norm, sizeof norm);
+    n->valid = valid;
+    n->from_address = from_address;
 }
 
-void peer_identify_name(SSL *s, const char *sni, struct peer *out)
+void peer_names(SSL *s, const char *sni, const char *checked, struct peer *out)
 {
-    const char *name;
-
-    memset(out, 0, sizeof *out);
-    name = requested_name(s, sni);
-    if (name && host_normalize(name, out->host) < 0) {
-        /* Not a name any entry can have: keep it for the log, match nothing. */
-        snprintf(out->host, sizeof out->host, "%s", name);
-    }
+    out->nnames = 0;
+    out->address_looked = false;
+    out->port = 0;
+    out->addr[0] = '\0';
+    add_name(out, sni ? sni : ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name), false);
+    add_name(out, checked, false);
 }
 
-void peer_identify_address(SSL *s, int io_fd, struct peer *out)
+void peer_address(SSL *s, int io_fd, struct peer *out)
 {
     char ip[INET6_ADDRSTRLEN];
+    struct sockaddr_storage ss;
     int family, fd;
 
+    if (out->address_looked)
+        return;
+    out->address_looked = true;
     fd = ossl.SSL_get_fd(s);
-    family = socket_peer(fd, ip, &out->port);
-    if (family < 0 && io_fd >= 0 && io_fd != fd)
-        family = socket_peer(io_fd, ip, &out->port);
+    family = socket_peer(fd, &ss, ip, &out->port);
+    if (family < 0 && io_fd >= 0 && io_fd != fd) {
+        fd = io_fd;
+        family = socket_peer(fd, &ss, ip, &out->port);
+    }
     if (family == AF_INET)
         snprintf(out->addr, sizeof out->addr, "%s:%d", ip, out->port);
     else if (family == AF_INET6)
         snprintf(out->addr, sizeof out->addr, "[%s]:%d", ip, out->port);
-    if (!out->host[0] && family >= 0) {
-        snprintf(out->host, sizeof out->host, "%s", ip);
-        out->host_from_address = true;
-    }
-}
-
-void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out)
-{
-    peer_identify_name(s, sni, out);
-    peer_identify_address(s, io_fd, out);
+    if (out->nnames > 0 || family < 0)
+        return;
+    /* No name from the client: the name it resolved for this very socket,
+     * and the address itself (IP-literal entries). */
+    char resolved[HOST_MAX];
+    if (sockname_lookup(fd, (const struct sockaddr *)&ss, resolved))
+        add_name(out, resolved, false);
+    add_name(out, ip, true);
 }

@@ -1,6 +1,11 @@
-/* Who is on the other end of a client handshake: the host name the client
- * asked for (SNI, else the name it checks, else the peer's IP) and the peer's
- * address and port. */
+/* Who is on the other end of a client handshake (DESIGN 3.1): the names it
+ * is judged by and the peer's address and port.
+ *
+ * Names: the SNI name; the name the chain verified against when the client
+ * asked for one to be checked; when the client gave neither, the name it
+ * resolved for this socket (sockname.h) and the peer's IP address.  Every
+ * name is normalised (a numeric spelling becomes its address); a name no
+ * entry can have is kept for the log only. */
 #ifndef PINSHIM_PEER_H
 #define PINSHIM_PEER_H
 
@@ -8,26 +13,31 @@
 #include <openssl/ssl.h>
 #include "policy.h"
 
+#define PEER_NAMES_MAX 4
+
+struct peer_name {
+    char host[HOST_MAX];     /* normalised, or as given when not a valid name */
+    bool valid;              /* entries can match it */
+    bool from_address;       /* the peer's IP: the client gave no name */
+};
+
 struct peer {
-    char host[HOST_MAX];     /* normalised; empty when nothing is known */
-    bool host_from_address;  /* host is the peer's IP literal (no name given) */
+    int nnames;
+    struct peer_name names[PEER_NAMES_MAX];
+    bool address_looked;     /* peer_address() ran */
     int port;                /* 0: unknown */
     char addr[64];           /* "ip:port" or "[ip6]:port"; empty when unknown */
 };
 
-/* `sni`: the name the client set when the handshake started ("" for none),
- * or NULL when not noted (then SSL_get_servername, which after a TLS 1.2
- * resumption answers from the session).  `io_fd`: the socket this thread used
- * inside the handshake call (-1 if none), for clients whose BIO hides the
- * descriptor (curl). */
-void peer_identify(SSL *s, const char *sni, int io_fd, struct peer *out);
+/* The names the client gave: `sni` (the name set when the handshake started,
+ * "" for none, NULL when not noted: then SSL_get_servername) and `checked`
+ * (the host name the chain verified against, or NULL). */
+void peer_names(SSL *s, const char *sni, const char *checked, struct peer *out);
 
-/* The same in two steps, because the address costs a system call
- * (getpeername) that a passing handshake usually does not need (issue 6):
- * peer_identify_name fills `host` from the names only (port and addr stay
- * unknown); peer_identify_address adds port and addr and, when no name was
- * found, takes the peer's IP as the host.  Both together = peer_identify. */
-void peer_identify_name(SSL *s, const char *sni, struct peer *out);
-void peer_identify_address(SSL *s, int io_fd, struct peer *out);
+/* Port and address of the peer (a system call: only when needed, issue 6)
+ * and, when the client gave no name, the resolved name and the IP address as
+ * names.  `io_fd`: a socket this thread used in the handshake (-1 if none),
+ * for clients whose BIO hides the descriptor (curl). */
+void peer_address(SSL *s, int io_fd, struct peer *out);
 
 #endif

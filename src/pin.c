@@ -1,25 +1,62 @@
 /* Pins: parsing the two text forms, formatting, and computing a certificate's
- * pin.  Hashing and base64 come from OpenSSL through `ossl`. */
+ * pin.  Hashing comes from the process's own TLS library through `ossl`.
+ * Base64 is done here: the text forms are needed to read a config in a
+ * process whose TLS library pinshim cannot bind (DESIGN 4: it must still
+ * honour `programs` and say `uncovered`), and GnuTLS processes have no
+ * libcrypto to borrow it from. */
 #include "config.h"
 #include "pin.h"
 #include "ossl.h"
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* base64 of 32 bytes: 43 characters and one '=' */
 #define PIN_B64_LEN 44
 
-static int is_b64_char(unsigned char c)
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64_value(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* 43 base64 characters and '=' -> 32 bytes.  The last character's two spare
+ * bits are ignored, as OpenSSL's decoder (used before) ignored them. */
+static int b64_decode_pin(const char *b64, unsigned char out[PIN_LEN])
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < PIN_B64_LEN - 1; i++) {
+        int v = b64_value((unsigned char)b64[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return n == PIN_LEN ? 0 : -1;
 }
 
 int pin_parse(const char *text, struct pin *out, const char **why)
 {
     const char *b64;
     size_t len, data;
-    unsigned char buf[PIN_B64_LEN];
 
     /* "sha256//" is curl's prefix, but an OkHttp-form pin whose base64 starts
      * with '/' (a hash whose first byte is 0xfc or more) looks the same: the
@@ -32,7 +69,7 @@ int pin_parse(const char *text, struct pin *out, const char **why)
     if (b64[0] == '/' && strlen(b64) != PIN_B64_LEN)
         b64++;
     len = strlen(b64);
-    for (data = 0; data < len && is_b64_char((unsigned char)b64[data]); data++)
+    for (data = 0; data < len && b64_value((unsigned char)b64[data]) >= 0; data++)
         ;
     for (size_t i = data; i < len; i++) {
         if (b64[i] != '=') {
@@ -48,22 +85,30 @@ int pin_parse(const char *text, struct pin *out, const char **why)
         *why = "a pin must be the base64 of 32 bytes (a SHA-256 hash)";
         return -1;
     }
-    /* EVP_DecodeBlock counts the padding as output bytes: 44 characters give 33. */
-    if (ossl.EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)len) != PIN_LEN + 1) {
+    if (b64_decode_pin(b64, out->hash) != 0) {
         *why = "the pin is not valid base64";
         return -1;
     }
-    memcpy(out->hash, buf, PIN_LEN);
     return 0;
 }
 
 void pin_format(const struct pin *p, char out[PIN_TEXT_MAX])
 {
     static const char prefix[] = "sha256/";
-    /* The prefix without its NUL: EVP_EncodeBlock writes the 44 characters
-     * after it and the terminating NUL. */
+    char *o = out + sizeof prefix - 1;
     memcpy(out, prefix, sizeof prefix - 1);
-    ossl.EVP_EncodeBlock((unsigned char *)out + sizeof prefix - 1, p->hash, PIN_LEN);
+    for (size_t i = 0; i < PIN_LEN; i += 3) {
+        uint32_t v = (uint32_t)p->hash[i] << 16;
+        if (i + 1 < PIN_LEN)
+            v |= (uint32_t)p->hash[i + 1] << 8;
+        if (i + 2 < PIN_LEN)
+            v |= p->hash[i + 2];
+        *o++ = b64_alphabet[(v >> 18) & 63];
+        *o++ = b64_alphabet[(v >> 12) & 63];
+        *o++ = i + 1 < PIN_LEN ? b64_alphabet[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < PIN_LEN ? b64_alphabet[v & 63] : '=';
+    }
+    *o = '\0';
 }
 
 int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out)
@@ -81,43 +126,146 @@ int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out)
     return 0;
 }
 
-/* SHA-256 of a certificate's DER encoding (`whole`) or of its public key's
- * (SubjectPublicKeyInfo).  i2d into a buffer of ours: nothing allocated by
- * OpenSSL to free with its allocator, which may not be the one this object
- * would call. */
-static int hash_encoding(X509 *cert, bool whole, unsigned char out[PIN_LEN])
+/* A DER tag and length into `out` (at most 6 bytes); returns their size. */
+static size_t der_header(unsigned char tag, size_t len, unsigned char *out)
 {
-    X509_PUBKEY *pk = whole ? NULL : ossl.X509_get_X509_PUBKEY(cert);
-    unsigned char stackbuf[4096], *der, *p;
-    struct pin h;
-    int len, rc;
+    size_t n = 0;
+    out[n++] = tag;
+    if (len < 0x80) {
+        out[n++] = (unsigned char)len;
+    } else if (len <= 0xff) {
+        out[n++] = 0x81;
+        out[n++] = (unsigned char)len;
+    } else if (len <= 0xffff) {
+        out[n++] = 0x82;
+        out[n++] = (unsigned char)(len >> 8);
+        out[n++] = (unsigned char)len;
+    } else {
+        out[n++] = 0x83;
+        out[n++] = (unsigned char)(len >> 16);
+        out[n++] = (unsigned char)(len >> 8);
+        out[n++] = (unsigned char)len;
+    }
+    return n;
+}
 
-    if (!whole && !pk)
+/* The SubjectPublicKeyInfo's DER hashed from the pieces OpenSSL already holds
+ * (algorithm OID, its parameters, the key's bit string), with no
+ * re-encoding: i2d_X509_PUBKEY costs ~8k instructions, this a few hundred
+ * plus the hash (issue 10).  The same bytes as i2d_X509_PUBKEY (the unit
+ * tests compare both on RSA, RSA-PSS, EC and Ed25519 keys).  -1: a shape it
+ * does not know (the caller re-encodes). */
+static int spki_hash_pieces(X509_PUBKEY *pk, struct pin *out)
+{
+    ASN1_OBJECT *alg_obj = NULL;
+    const unsigned char *key = NULL;
+    int keylen = 0, ptype = 0;
+    X509_ALGOR *alg = NULL;
+    const void *pval = NULL;
+    const ASN1_OBJECT *oid;
+    const unsigned char *param = NULL;
+    size_t paramlen = 0;
+    unsigned char param_head[8], oid_head[8], alg_head[8], bits_head[8], spki_head[8];
+    static const unsigned char null_param[2] = { 0x05, 0x00 };
+
+    if (!ossl.SHA256_Init || !ossl.X509_PUBKEY_get0_param || !ossl.X509_ALGOR_get0 ||
+        ossl.X509_PUBKEY_get0_param(&alg_obj, &key, &keylen, &alg, pk) != 1 || !alg || !key || keylen < 0)
         return -1;
-    len = whole ? ossl.i2d_X509(cert, NULL) : ossl.i2d_X509_PUBKEY(pk, NULL);
+    ossl.X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+    int oidlen = oid ? ossl.OBJ_length(oid) : 0;
+    const unsigned char *oiddata = oid ? ossl.OBJ_get0_data(oid) : NULL;
+    if (oidlen <= 0 || !oiddata)
+        return -1;
+    size_t param_headlen = 0;
+    switch (ptype) {
+    case V_ASN1_UNDEF:
+        break;
+    case V_ASN1_NULL:
+        param = null_param;
+        paramlen = sizeof null_param;
+        break;
+    case V_ASN1_OBJECT: {
+        const ASN1_OBJECT *curve = pval;
+        int l = curve ? ossl.OBJ_length(curve) : 0;
+        param = curve ? ossl.OBJ_get0_data(curve) : NULL;
+        if (l <= 0 || !param)
+            return -1;
+        paramlen = (size_t)l;
+        param_headlen = der_header(0x06, paramlen, param_head);
+        break;
+    }
+    case V_ASN1_SEQUENCE: {
+        /* An ASN1_TYPE of type SEQUENCE holds its whole encoding. */
+        const ASN1_STRING *seq = pval;
+        if (!seq || seq->length <= 0 || !seq->data)
+            return -1;
+        param = seq->data;
+        paramlen = (size_t)seq->length;
+        break;
+    }
+    default:
+        return -1;
+    }
+    size_t oid_headlen = der_header(0x06, (size_t)oidlen, oid_head);
+    size_t alg_content = oid_headlen + (size_t)oidlen + param_headlen + paramlen;
+    size_t alg_headlen = der_header(0x30, alg_content, alg_head);
+    size_t bits_content = 1 + (size_t)keylen; /* a key's bit string has 0 unused bits */
+    size_t bits_headlen = der_header(0x03, bits_content, bits_head);
+    size_t spki_content = alg_headlen + alg_content + bits_headlen + bits_content;
+    size_t spki_headlen = der_header(0x30, spki_content, spki_head);
+    static const unsigned char no_unused_bits = 0;
+
+    SHA256_CTX c;
+    int ok = ossl.SHA256_Init(&c) == 1 && ossl.SHA256_Update(&c, spki_head, spki_headlen) == 1 &&
+             ossl.SHA256_Update(&c, alg_head, alg_headlen) == 1 &&
+             ossl.SHA256_Update(&c, oid_head, oid_headlen) == 1 &&
+             ossl.SHA256_Update(&c, oiddata, (size_t)oidlen) == 1 &&
+             (param_headlen == 0 || ossl.SHA256_Update(&c, param_head, param_headlen) == 1) &&
+             (paramlen == 0 || ossl.SHA256_Update(&c, param, paramlen) == 1) &&
+             ossl.SHA256_Update(&c, bits_head, bits_headlen) == 1 &&
+             ossl.SHA256_Update(&c, &no_unused_bits, 1) == 1 &&
+             (keylen == 0 || ossl.SHA256_Update(&c, key, (size_t)keylen) == 1) &&
+             ossl.SHA256_Final(out->hash, &c) == 1;
+    return ok ? 0 : -1;
+}
+
+/* The re-encoding way: i2d into a heap buffer of ours (nothing allocated by
+ * OpenSSL to free with its allocator, which may not be the one this object
+ * would call; nothing big on the stack, DESIGN 6). */
+static int spki_hash_encoded(X509_PUBKEY *pk, struct pin *out)
+{
+    int len = ossl.i2d_X509_PUBKEY(pk, NULL);
     if (len <= 0)
         return -1;
-    der = (size_t)len <= sizeof stackbuf ? stackbuf : malloc((size_t)len);
+    unsigned char *der = malloc((size_t)len), *p = der;
     if (!der)
         return -1;
-    p = der;
-    rc = (whole ? ossl.i2d_X509(cert, &p) : ossl.i2d_X509_PUBKEY(pk, &p)) == len &&
-                 pin_of_spki_der(der, (size_t)len, &h) == 0
-             ? 0
-             : -1;
-    if (rc == 0)
-        memcpy(out, h.hash, PIN_LEN);
-    if (der != stackbuf)
-        free(der);
+    int rc = ossl.i2d_X509_PUBKEY(pk, &p) == len && pin_of_spki_der(der, (size_t)len, out) == 0 ? 0 : -1;
+    free(der);
     return rc;
 }
 
 int pin_of_cert(X509 *cert, struct pin *out)
 {
-    return hash_encoding(cert, false, out->hash);
+    X509_PUBKEY *pk = ossl.X509_get_X509_PUBKEY(cert);
+    if (!pk)
+        return -1;
+    return spki_hash_pieces(pk, out) == 0 ? 0 : spki_hash_encoded(pk, out);
 }
 
+/* OpenSSL 3.x keeps the SHA-1 of each certificate it has looked at
+ * (X509_check_purpose fills the cache, verification already did) and
+ * X509_digest hands that copy out; 1.1.1 computes it.  SHA-1's second-preimage
+ * resistance is what an identity needs: nobody can make another certificate
+ * with a given one's digest. */
 int cert_fingerprint(X509 *cert, unsigned char out[PIN_LEN])
 {
-    return hash_encoding(cert, true, out);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    ossl.X509_check_purpose(cert, -1, 0);
+    if (ossl.X509_digest(cert, ossl.EVP_sha1(), md, &n) != 1 || n != 20)
+        return -1;
+    memset(out, 0, PIN_LEN);
+    memcpy(out, md, n);
+    return 0;
 }

@@ -26,7 +26,8 @@ int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out);
 /* The pin of a certificate's public key.  Returns 0 or -1. */
 int pin_of_cert(X509 *cert, struct pin *out);
 
-/* SHA-256 of a whole certificate's DER (the identity of one certificate). */
+/* The identity of one certificate: its SHA-1 (the digest OpenSSL 3.x already
+ * holds for it), zero-padded to PIN_LEN bytes. */
 int cert_fingerprint(X509 *cert, unsigned char out[PIN_LEN]);
 
 #endif

@@ -5,6 +5,7 @@
 #include "policy.h"
 #include "arena.h"
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -77,11 +78,20 @@ int host_normalize(const char *in, char *out)
     if (len == 0)
         return -1;
     if (inet_pton(AF_INET6, tmp, addr) == 1) {
-        inet_ntop(AF_INET6, addr, out, HOST_MAX);
-        return NAME_IPV6;
+        /* ::ffff:a.b.c.d is the IPv4 address a.b.c.d (DESIGN 3.1). */
+        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr))
+            inet_ntop(AF_INET, addr + 12, out, HOST_MAX);
+        else
+            inet_ntop(AF_INET6, addr, out, HOST_MAX);
+        return IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr) ? NAME_IPV4 : NAME_IPV6;
     }
-    if (inet_pton(AF_INET, tmp, addr) == 1) {
-        inet_ntop(AF_INET, addr, out, HOST_MAX);
+    /* Every spelling the resolver reads as an address is that address
+     * (DESIGN 3.1): 127.1, 127.0.1, 2130706433, 0x7f000001, 0177.0.0.1.  Such
+     * a name sent as SNI must not escape a 127.0.0.1 entry.  inet_aton takes
+     * trailing blanks too: the name must be made of number characters only. */
+    struct in_addr v4;
+    if (strspn(tmp, "0123456789abcdefABCDEFxX.") == len && inet_aton(tmp, &v4) == 1) {
+        inet_ntop(AF_INET, &v4, out, HOST_MAX);
         return NAME_IPV4;
     }
 

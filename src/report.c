@@ -171,6 +171,7 @@ void report_json(const struct event *ev, struct text *out)
     }
     text_add(out, "]", 1);
     json_key_string(out, "reason", ev->reason);
+    json_key_string(out, "library", ev->library);
     if (ev->warning)
         json_key_string(out, "warning", ev->warning);
     if (ev->repeat > 1)
@@ -190,6 +191,15 @@ static void plain(struct text *t, const char *s)
 void report_line(const struct event *ev, struct text *out)
 {
     text_add(out, "pinshim: ", 9);
+    if (ev->verdict && strcmp(ev->verdict, "uncovered") == 0) {
+        /* Not a connection: the process as a whole (DESIGN 12). */
+        text_add(out, "NOT COVERED: ", 13);
+        plain(out, ev->program);
+        text_printf(out, "[%ld]: ", ev->pid);
+        plain(out, ev->reason);
+        text_add(out, "\n", 1);
+        return;
+    }
     plain(out, ev->action && strcmp(ev->action, "blocked") == 0 ? "BLOCKED" : "allowed");
     text_add(out, " ", 1);
     plain(out, ev->host ? ev->host : "(unknown host)");

@@ -30,6 +30,7 @@ struct event {
     size_t nchain;
     const struct cert_info *chain;
     const char *reason;
+    const char *library;     /* "openssl 3.0.19", "gnutls 3.7.9"; NULL: unknown */
     const char *warning;     /* NULL: none (an early expiry warning on a pass) */
     unsigned long repeat;    /* events this line stands for; 0 or 1: one */
 };

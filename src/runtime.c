@@ -3,6 +3,9 @@
 #include "log.h"
 #include "memo.h"
 #include "ossl.h"
+#include "report.h"
+#include "route.h"
+#include <syslog.h>
 #include <errno.h>
 #include <limits.h>
 #ifdef __GLIBC__
@@ -40,8 +43,11 @@ static char mode_override[16] LOAD_TIME_DATA;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool bound;
-static int ssl_index = -1;
+static int ssl_index = -1, store_ctx_index = -1, ssl_ctx_index = -1, verify_ssl_index = -1;
 static char exe_path[PATH_MAX];
+static char library[64];             /* "openssl 3.0.19" */
+static char bind_failure[256];       /* why no libssl could be bound */
+static atomic_flag uncovered_told = ATOMIC_FLAG_INIT;
 
 /* What identifies a version of the config file: an edit in place changes the
  * size or times, a replacement by rename the inode. */
@@ -139,7 +145,6 @@ static bool same_file(const struct file_id *a, const struct file_id *b)
 
 static struct policy *load_policy(void)
 {
-    char message[1200];
     struct policy *p = policy_load(config_path[0] ? config_path : NULL);
 #ifdef __GLIBC__
     /* libconfig's tree of a big config (about 1 KB a host) has been freed,
@@ -153,6 +158,7 @@ static struct policy *load_policy(void)
     if (m != MODE_INHERIT) {
         p->mode = m;
     } else if (!p->error) {
+        char message[80];
         snprintf(message, sizeof message, "PINSHIM_MODE must be enforce, report or off, not \"%s\"",
                  mode_override);
         policy_free(p);
@@ -192,23 +198,30 @@ static void publish(struct snapshot *s)
     snapshot_put(old);
 }
 
-static void complain(const struct policy *p, const char *what)
+/* "pinshim: " what1 what2 on stderr and syslog, as the policy says.  The line
+ * is built on the heap: a config path can be PATH_MAX long and a handshake
+ * thread's stack 32 KiB (DESIGN 6). */
+static void complain(const struct policy *p, const char *what1, const char *what2)
 {
-    char line[PATH_MAX + 1500];
     struct log_targets where = { true, true, NULL };
+    struct text line = { 0 };
     if (p && !p->error) {
         where.to_stderr = p->log_stderr;
         where.to_syslog = p->log_syslog;
     }
-    snprintf(line, sizeof line, "pinshim: %s\n", what);
-    log_message(&where, line);
+    text_add(&line, "pinshim: ", 9);
+    text_add(&line, what1, strlen(what1));
+    text_add(&line, what2, strlen(what2));
+    text_add(&line, "\n", 1);
+    if (line.buf)
+        log_message(&where, line.buf);
+    text_free(&line);
 }
 
 /* Called by at most one thread at a time (the `reloading` flag). */
 static void reload_if_changed(void)
 {
     struct file_id id = identify(config_path);
-    char what[PATH_MAX + 1400];
 
     if (same_file(&id, &loaded_id))
         return;
@@ -216,23 +229,20 @@ static void reload_if_changed(void)
     /* `current` cannot change under us: only this function replaces it. */
     const struct policy *good = current && !current->policy->error ? current->policy : NULL;
     if (!id.exists && good) {
-        snprintf(what, sizeof what, "%s: the config file is gone; keeping the last good policy", config_path);
-        complain(good, what);
+        complain(good, config_path, ": the config file is gone; keeping the last good policy");
         return;
     }
     /* An editor that truncates before writing can be caught in between: an
      * empty file never replaces a working policy. */
     if (good && id.size == 0) {
-        snprintf(what, sizeof what, "%s: the config file is empty; keeping the last good policy", config_path);
-        complain(good, what);
+        complain(good, config_path, ": the config file is empty; keeping the last good policy");
         return;
     }
     struct policy *p = load_policy();
     if (!p)
         return;
     if (p->error && good) {
-        snprintf(what, sizeof what, "%s; keeping the last good policy", p->error);
-        complain(good, what);
+        complain(good, p->error, "; keeping the last good policy");
         policy_free(p);
         return;
     }
@@ -311,22 +321,60 @@ static int conn_state_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void *
     return 1;
 }
 
+/* What a verification frame (verify_hook.c) and a cert-verify callback
+ * record (SSL_CTX) keep need no copying either. */
+static int no_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx, long argl, void *argp)
+{
+    (void)to, (void)from, (void)idx, (void)argl, (void)argp;
+    *(void **)from_d = NULL;
+    return 1;
+}
+
+static void free_record(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    free(ptr);
+}
+
+/* "OpenSSL 3.0.19 27 Jan 2026" -> "openssl 3.0.19" (DESIGN 5: `library`). */
+static void name_library(void)
+{
+    const char *v = ossl.OpenSSL_version(0 /* OPENSSL_VERSION */);
+    const char *num = v ? strchr(v, ' ') : NULL;
+    size_t n = num ? strcspn(num + 1, " ") : 0;
+    if (n > 0 && n < 40)
+        snprintf(library, sizeof library, "openssl %.*s", (int)n, num + 1);
+    else
+        snprintf(library, sizeof library, "openssl");
+}
+
 static void initialise(void)
 {
-    char why[256];
-    if (ossl_bind_runtime((const void *)&initialise, why, sizeof why) != 0) {
-        char line[400];
-        snprintf(line, sizeof line, "pinshim: cannot start: %s\n", why);
-        struct log_targets where = { true, false, NULL };
-        log_message(&where, line);
-        return;
+    struct ossl_ranges ranges;
+    char why[200];
+    bool ok = ossl_bind_runtime((const void *)&initialise, &ranges, why, sizeof why) == 0;
+    if (ok) {
+        /* SSL_get_ex_new_index is a macro over this (DESIGN 9). */
+        ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, conn_state_dup,
+                                                 conn_state_free);
+        store_ctx_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_X509_STORE_CTX, 0, NULL, NULL, no_dup,
+                                                       NULL);
+        ssl_ctx_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, no_dup,
+                                                     free_record);
+        verify_ssl_index = ossl.SSL_get_ex_data_X509_STORE_CTX_idx();
+        ok = ssl_index >= 0 && store_ctx_index >= 0 && ssl_ctx_index >= 0 && verify_ssl_index >= 0;
+        if (!ok)
+            snprintf(why, sizeof why, "no ex_data index");
+        name_library();
     }
-    /* SSL_get_ex_new_index is a macro over this (DESIGN 9). */
-    ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, conn_state_dup,
-                                             conn_state_free);
+    if (!ok)
+        snprintf(bind_failure, sizeof bind_failure, "%s", why);
+    route_init(&ranges, ok);
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = '\0';
 
+    /* The policy is read even when no libssl could be bound: it says whether
+     * this program is in scope and where to say that it is not covered. */
     loaded_id = identify(config_path);
     struct policy *p = load_policy();
     struct snapshot *s = p ? snapshot_new(p) : NULL;
@@ -338,13 +386,63 @@ static void initialise(void)
     current = s;
     atomic_store(&next_check_ns, monotonic_ns() + CHECK_INTERVAL_NS);
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-    bound = ssl_index >= 0;
+    bound = ok;
 }
 
 bool runtime_ready(void)
 {
     pthread_once(&once, initialise);
     return bound;
+}
+
+void runtime_uncovered(const char *what)
+{
+    pthread_once(&once, initialise);
+    if (atomic_flag_test_and_set(&uncovered_told))
+        return;
+    const struct policy *p = runtime_acquire();
+    if (!p)
+        return;
+    if (runtime_covers_program(p) && policy_effective_mode(p, NULL) != MODE_OFF) {
+        struct log_targets where = { p->log_stderr || p->error, p->log_syslog || p->error, p->json_path };
+        struct text reason = { 0 };
+        text_printf(&reason, "this process does TLS with %s, which pinshim cannot judge%s%s: its connections are not pinned",
+                    what && *what ? what : "a TLS library", bind_failure[0] ? " (" : "", bind_failure);
+        if (bind_failure[0])
+            text_add(&reason, ")", 1);
+        struct event ev = { 0 };
+        ev.time = time(NULL);
+        ev.program = runtime_program();
+        ev.pid = (long)getpid();
+        ev.mode = mode_text(p->mode);
+        ev.verdict = "uncovered";
+        ev.action = "allowed";
+        ev.reason = reason.buf ? reason.buf : "this process does TLS pinshim cannot judge";
+        ev.library = what && *what ? what : NULL;
+        log_event(&where, &ev, LOG_WARNING);
+        text_free(&reason);
+    }
+    runtime_release(p);
+}
+
+const char *runtime_library(void)
+{
+    return library[0] ? library : NULL;
+}
+
+int runtime_store_ctx_index(void)
+{
+    return store_ctx_index;
+}
+
+int runtime_ssl_ctx_index(void)
+{
+    return ssl_ctx_index;
+}
+
+int runtime_verify_ssl_index(void)
+{
+    return verify_ssl_index;
 }
 
 int runtime_ssl_index(void)

@@ -9,7 +9,8 @@
 #include "policy.h"
 
 /* Once per process; false when no usable libssl was found (then nothing can
- * be judged and the wrappers cannot even reach the real calls). */
+ * be judged: every call passes through to the program's own library, route.h,
+ * and the process is told uncovered). */
 bool runtime_ready(void);
 
 /* The policy in force for one handshake.  Never NULL after runtime_ready(); a
@@ -24,8 +25,23 @@ void runtime_release(const struct policy *p);
 /* Is the shim active in this program under this policy (`programs`)? */
 bool runtime_covers_program(const struct policy *p);
 
-/* The ex_data index that holds each SSL's pinshim flags. */
+/* The ex_data index that holds each SSL's pinshim state (conn.h). */
 int runtime_ssl_index(void);
+
+/* Ours on X509_STORE_CTX (a verification in progress, verify_hook.c) and on
+ * SSL_CTX (a program's cert-verify callback), and libssl's own index of the
+ * SSL on an X509_STORE_CTX (SSL_get_ex_data_X509_STORE_CTX_idx). */
+int runtime_store_ctx_index(void);
+int runtime_ssl_ctx_index(void);
+int runtime_verify_ssl_index(void);
+
+/* "openssl 3.0.19": the library this process's connections are judged with. */
+const char *runtime_library(void);
+
+/* This process does TLS through a library pinshim cannot judge (`what`
+ * names it): said once per process, as one line and a JSON record with
+ * verdict "uncovered" (DESIGN 12), unless `programs` leaves the program out. */
+void runtime_uncovered(const char *what);
 
 const char *runtime_program(void);
 

@@ -52,7 +52,7 @@ def check_fields(lines):
         def bad(msg):
             return "line %d: %s: %s" % (i, msg, json.dumps(o)[:600])
         for k in ("time", "program", "pid", "host", "port", "peer", "mode", "verdict", "action",
-                  "matched_pin", "known_pins", "served_chain", "reason"):
+                  "matched_pin", "known_pins", "served_chain", "reason", "library"):
             if k not in o:
                 return bad("field %r missing" % k)
         if not isinstance(o["time"], str) or not RFC3339.match(o["time"]):
@@ -67,6 +67,8 @@ def check_fields(lines):
             return bad("port is not a port number")
         if not isinstance(o["peer"], str) or not re.match(r"^(\[?[0-9A-Fa-f:.]+\]?):\d+$", o["peer"]):
             return bad("peer is not ip:port")
+        if not isinstance(o["library"], str) or not re.match(r"^(openssl|gnutls) \d+\.\d+\.\d+", o["library"]):
+            return bad("library is not 'openssl VERSION' or 'gnutls VERSION'")
         if o["mode"] not in ("enforce", "report", "off"):
             return bad("mode is not enforce/report/off")
         if o["verdict"] not in ("pass", "fail", "expired", "unpinned", "error"):

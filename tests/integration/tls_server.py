@@ -122,6 +122,11 @@ def handle(conn, addr, ctx, rec, args):
             tls.do_handshake()
         except (ssl.SSLError, OSError) as e:
             status = "handshake-error"
+            # The name the client asked for, when it got that far: a client
+            # refused inside the handshake still counts for its name.
+            if tls is not None:
+                sni = (getattr(tls, "pinshim_sni", None)
+                       or getattr(getattr(tls, "_sslobj", None), "pinshim_sni", None) or "-")
             if args.verbose:
                 print("tls_server: conn %d handshake: %s" % (cid, e), file=sys.stderr)
             return

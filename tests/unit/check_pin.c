@@ -292,13 +292,16 @@ START_TEST(test_pin_same_key_other_cert)
 }
 END_TEST
 
+/* The identity of a certificate: SHA-1 of its DER, zero-padded (pin.h). */
 static void fingerprint_of(X509 *cert, unsigned char out[32])
 {
     unsigned char *der = NULL;
     unsigned int n = 0;
     int len = i2d_X509(cert, &der);
     ck_assert_int_gt(len, 0);
-    ck_assert_int_eq(EVP_Digest(der, (size_t)len, out, &n, EVP_sha256(), NULL), 1);
+    memset(out, 0, 32);
+    ck_assert_int_eq(EVP_Digest(der, (size_t)len, out, &n, EVP_sha1(), NULL), 1);
+    ck_assert_uint_eq(n, 20);
     OPENSSL_free(der);
 }
 

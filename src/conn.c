@@ -1,0 +1,37 @@
+#include "config.h"
+#include "conn.h"
+#include "ossl.h"
+#include "runtime.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+struct conn_state *conn_get(const SSL *s)
+{
+    return ossl.SSL_get_ex_data(s, runtime_ssl_index());
+}
+
+struct conn_state *conn_obtain(SSL *s)
+{
+    struct conn_state *c = conn_get(s);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c || !ossl.SSL_set_ex_data(s, runtime_ssl_index(), c)) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void conn_handshake_starts(SSL *s, struct conn_state *c)
+{
+    if (c->flags & CONN_FORCED_VERIFY) {
+        /* Give back the mode the program chose, unless it chose anew. */
+        if (ossl.SSL_get_verify_mode(s) == SSL_VERIFY_PEER)
+            ossl.SSL_set_verify(s, c->app_verify_mode, ossl.SSL_get_verify_callback(s));
+    }
+    c->flags &= CONN_INFO_OURS;
+    const char *sni = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+    c->sni_known = true;
+    snprintf(c->sni, sizeof c->sni, "%s", sni ? sni : "");
+}

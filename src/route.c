@@ -1,0 +1,197 @@
+/* Caller routing (route.h).  A small cache of object address ranges; an
+ * object is examined once (dl_iterate_phdr, dlopen RTLD_NOLOAD, dlsym) and
+ * never forgotten.  The RTLD_NOLOAD handle kept for it holds a reference, so
+ * the object stays mapped and its range can never be handed to another
+ * object: objects that call TLS functions are few and are rarely unloaded. */
+#include "config.h"
+#include "route.h"
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTE_SLOTS 32
+
+static const char *const fn_names[FN_COUNT] = {
+    "SSL_connect", "SSL_do_handshake", "SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex",
+    "SSL_peek", "SSL_peek_ex", "SSL_write_early_data", "SSL_sendfile", "SSL_clear", "SSL_new",
+    "SSL_set_info_callback", "SSL_get_info_callback", "SSL_CTX_set_cert_verify_callback",
+    "X509_verify_cert",
+};
+
+struct object {
+    uintptr_t lo, hi;
+    enum route_kind kind;
+    void *handle;                        /* foreign: the object's own handle, or NULL (main program) */
+    _Atomic(void *) fns[FN_COUNT];       /* foreign: its functions, looked up when first needed */
+    char library[128];                   /* foreign: the TLS library it uses */
+};
+
+static struct ossl_ranges ranges;
+static bool bound;
+static struct object objects[ROUTE_SLOTS];
+static atomic_int nobjects;              /* entries [0, nobjects) are complete */
+static pthread_mutex_t add_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The last object looked up, per thread: the same caller calls again. */
+static __thread __attribute__((tls_model("initial-exec"))) int t_last = -1;
+
+void route_init(const struct ossl_ranges *r, bool is_bound)
+{
+    ranges = *r;
+    bound = is_bound;
+}
+
+static bool in(uintptr_t a, uintptr_t lo, uintptr_t hi)
+{
+    return a >= lo && a < hi;
+}
+
+struct finding {
+    uintptr_t addr, lo, hi;
+    char name[PATH_MAX];
+    bool main_program;
+};
+
+static int find_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct finding *f = data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    bool holds = false;
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+        holds = holds || in(f->addr, a, b);
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+    }
+    if (!holds)
+        return 0;
+    f->lo = lo;
+    f->hi = hi;
+    /* The first object dl_iterate_phdr reports is the program; its name is "". */
+    f->main_program = !info->dlpi_name || !info->dlpi_name[0];
+    snprintf(f->name, sizeof f->name, "%s", info->dlpi_name ? info->dlpi_name : "");
+    return 1;
+}
+
+static bool is_self(const void *p)
+{
+    return p && in((uintptr_t)p, ranges.self_lo, ranges.self_hi);
+}
+
+/* `name` as the object behind `handle` finds it (NULL handle: the program,
+ * whose scope starts with the preloaded libraries: the next one after us). */
+static void *own_symbol(void *handle, const char *name)
+{
+    void *p = handle ? dlsym(handle, name) : NULL;
+    if (!p || is_self(p))
+        p = dlsym(RTLD_NEXT, name);
+    return is_self(p) ? NULL : p;
+}
+
+static void library_name(const void *fn, char *out, size_t outlen)
+{
+    Dl_info info;
+    out[0] = '\0';
+    if (fn && dladdr(fn, &info) && info.dli_fname)
+        snprintf(out, outlen, "%s", info.dli_fname);
+}
+
+/* Examine the object holding `ret` and add it; -1 when it cannot be told
+ * (then the caller counts as foreign with no functions of its own known). */
+static int add_object(uintptr_t ret)
+{
+    struct finding *f = calloc(1, sizeof *f);
+    int idx = -1;
+    if (!f)
+        return -1;
+    f->addr = ret;
+    if (dl_iterate_phdr(find_object, f) == 0) {
+        free(f);
+        return -1;
+    }
+    pthread_mutex_lock(&add_lock);
+    int n = atomic_load_explicit(&nobjects, memory_order_acquire);
+    for (int i = 0; i < n && idx < 0; i++)
+        if (in(ret, objects[i].lo, objects[i].hi))
+            idx = i; /* another thread added it meanwhile */
+    if (idx < 0 && n < ROUTE_SLOTS) {
+        struct object *o = &objects[n];
+        memset(o, 0, sizeof *o);
+        o->lo = f->lo;
+        o->hi = f->hi;
+        o->handle = f->main_program ? NULL : dlopen(f->name, RTLD_LAZY | RTLD_NOLOAD);
+        /* Which libssl does this object call?  The one its own lookup scope
+         * finds; the bound one means its SSL objects are ours to judge.  An
+         * object with no libssl in its scope got the function some other way
+         * (a pointer from dlsym(RTLD_DEFAULT), libffi): the process's libssl,
+         * the bound one, is the one it means. */
+        void *probe = own_symbol(o->handle, "SSL_get_verify_result");
+        if (!probe)
+            probe = own_symbol(o->handle, "X509_verify_cert");
+        if (bound && (!probe || in((uintptr_t)probe, ranges.ssl_lo, ranges.ssl_hi) ||
+                      in((uintptr_t)probe, ranges.crypto_lo, ranges.crypto_hi)))
+            o->kind = ROUTE_PROGRAM;
+        else
+            o->kind = ROUTE_FOREIGN;
+        if (o->kind == ROUTE_FOREIGN)
+            library_name(probe, o->library, sizeof o->library);
+        atomic_store_explicit(&nobjects, n + 1, memory_order_release);
+        idx = n;
+    }
+    pthread_mutex_unlock(&add_lock);
+    free(f);
+    return idx;
+}
+
+static int object_index(const void *ret)
+{
+    uintptr_t a = (uintptr_t)ret;
+    int last = t_last;
+    int n = atomic_load_explicit(&nobjects, memory_order_acquire);
+    if (last >= 0 && last < n && in(a, objects[last].lo, objects[last].hi))
+        return last;
+    for (int i = 0; i < n; i++)
+        if (in(a, objects[i].lo, objects[i].hi))
+            return t_last = i;
+    int i = add_object(a);
+    if (i >= 0)
+        t_last = i;
+    return i;
+}
+
+enum route_kind route_of(const void *ret)
+{
+    uintptr_t a = (uintptr_t)ret;
+    if (bound && (in(a, ranges.ssl_lo, ranges.ssl_hi) || in(a, ranges.crypto_lo, ranges.crypto_hi)))
+        return ROUTE_INTERNAL;
+    int i = object_index(ret);
+    return i >= 0 ? objects[i].kind : ROUTE_FOREIGN;
+}
+
+void *route_foreign_fn(const void *ret, enum route_fn fn)
+{
+    int i = object_index(ret);
+    if (i < 0)
+        return own_symbol(NULL, fn_names[fn]);
+    void *p = atomic_load_explicit(&objects[i].fns[fn], memory_order_acquire);
+    if (!p) {
+        p = own_symbol(objects[i].handle, fn_names[fn]);
+        atomic_store_explicit(&objects[i].fns[fn], p, memory_order_release);
+    }
+    return p;
+}
+
+void route_foreign_library(const void *ret, char *out, size_t outlen)
+{
+    int i = object_index(ret);
+    snprintf(out, outlen, "%s", i >= 0 ? objects[i].library : "");
+}

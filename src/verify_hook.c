@@ -1,0 +1,220 @@
+/* Judging at certificate verification (DESIGN 3.6): libssl verifies a
+ * server's chain by calling X509_verify_cert through its symbol table,
+ * whatever drove the handshake (SSL_connect, an implicit read or write, an
+ * SSL BIO, functions the program took with dlsym, a reused SSL after
+ * SSL_clear, a renegotiation).  The verdict is given there, and a refusal
+ * fails the verification: libssl sends an alert and ends the handshake
+ * before the client's Finished, also for a client that verifies nothing
+ * (block.c switches it to SSL_VERIFY_PEER for that).
+ *
+ * "Verified" means verified with no error overridden (DESIGN 3.2): the
+ * program's verify callback is wrapped for the length of the call, and an
+ * error reported to it makes the chain unverified for pinshim, whatever the
+ * callback answered or cleared.
+ *
+ * A program that replaces verification with its own callback
+ * (SSL_CTX_set_cert_verify_callback) gets that callback wrapped too: its
+ * verdict is followed by ours, inside the handshake. */
+#include "config.h"
+#include "block.h"
+#include "conn.h"
+#include "handshake.h"
+#include "net_hook.h"
+#include "observe.h"
+#include "ossl.h"
+#include "route.h"
+#include "runtime.h"
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define FRAME_MAGIC 0x70696e76u
+
+/* One X509_verify_cert call on a client's chain, on the hook's stack; the
+ * store context points to it (our ex_data index) while the real call runs. */
+struct frame {
+    unsigned magic;
+    X509_STORE_CTX *ctx;
+    X509_STORE_CTX_verify_cb app_cb;  /* the program's verify callback (or libcrypto's default) */
+    bool error_seen;                  /* some check failed, whatever the callback said */
+    int first_error;
+};
+
+static int frame_callback(int ok, X509_STORE_CTX *ctx)
+{
+    struct frame *f = ossl.X509_STORE_CTX_get_ex_data(ctx, runtime_store_ctx_index());
+    if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx)
+        return ok; /* not ours to know: cannot happen while a frame is set */
+    if (!ok && !f->error_seen) {
+        f->error_seen = true;
+        f->first_error = ossl.X509_STORE_CTX_get_error(ctx);
+    }
+    return f->app_cb ? f->app_cb(ok, ctx) : ok;
+}
+
+/* The client SSL a store context verifies for, or NULL (a server verifying a
+ * client certificate, or a verification that is no TLS handshake's). */
+static SSL *client_of(X509_STORE_CTX *ctx)
+{
+    SSL *s = ossl.X509_STORE_CTX_get_ex_data(ctx, runtime_verify_ssl_index());
+    return s && !ossl.SSL_is_server(s) ? s : NULL;
+}
+
+/* Judge the chain `ctx` holds for client `s`.  true: allowed; false: refused
+ * (the connection is already made dead, block.c). */
+static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long error, int io_fd)
+{
+    struct conn_state *c = conn_obtain(s);
+    struct judge_work *w = handshake_work_new();
+    bool allowed;
+    if (!w) {
+        block_connection(s, c, "no memory to judge this connection", true);
+        return false;
+    }
+    observe_verification(ctx, verified, error, &w->seen);
+    const char *checked = NULL;
+    if (verified) {
+        /* The host name the chain verified against (the client asked for it
+         * with SSL_set1_host or SSL_add1_host): a name it is judged by too. */
+        X509_VERIFY_PARAM *param = ossl.X509_STORE_CTX_get0_param(ctx);
+        checked = param ? ossl.X509_VERIFY_PARAM_get0_peername(param) : NULL;
+    }
+    allowed = handshake_judge(s, c, w, checked, io_fd);
+    if (c)
+        c->flags |= CONN_JUDGED;
+    if (!allowed) {
+        block_connection(s, c, w->why, true);
+        ossl.X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+    }
+    handshake_work_free(w);
+    return allowed;
+}
+
+/* Is anything to be judged at all in this process and program? */
+static bool in_scope(void)
+{
+    if (!runtime_ready())
+        return false;
+    const struct policy *p = runtime_acquire();
+    bool covered = p && runtime_covers_program(p);
+    runtime_release(p);
+    return covered;
+}
+
+EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
+{
+    const void *caller = __builtin_return_address(0);
+    if (!runtime_ready() || route_of(caller) == ROUTE_FOREIGN) {
+        int (*real)(X509_STORE_CTX *) = (int (*)(X509_STORE_CTX *))route_foreign_fn(caller, FN_X509_verify_cert);
+        return real ? real(ctx) : -1;
+    }
+    SSL *s = ctx ? client_of(ctx) : NULL;
+    if (!s || !in_scope())
+        return ossl.X509_verify_cert(ctx);
+
+    /* Taken before the program's callbacks run (they may make connections
+     * of their own): the socket the certificate just came over. */
+    int io_fd = net_last_socket();
+    struct conn_state *c = conn_get(s);
+    if (c && (c->flags & CONN_FORCED_VERIFY))
+        conn_handshake_starts(s, c); /* a renegotiation: give back the verify mode */
+
+    struct frame f = { FRAME_MAGIC, ctx, ossl.X509_STORE_CTX_get_verify_cb(ctx), false, X509_V_OK };
+    bool framed = ossl.X509_STORE_CTX_set_ex_data(ctx, runtime_store_ctx_index(), &f) == 1;
+    if (framed)
+        ossl.X509_STORE_CTX_set_verify_cb(ctx, frame_callback);
+    int rv = ossl.X509_verify_cert(ctx);
+    if (framed) {
+        ossl.X509_STORE_CTX_set_verify_cb(ctx, f.app_cb);
+        ossl.X509_STORE_CTX_set_ex_data(ctx, runtime_store_ctx_index(), NULL);
+    }
+    long error = ossl.X509_STORE_CTX_get_error(ctx);
+    bool verified = framed && rv > 0 && !f.error_seen && error == X509_V_OK;
+
+    /* A failed verification that libssl itself will refuse (the client
+     * verifies, and libssl called us) needs no verdict of ours: the client
+     * sees OpenSSL's own reason.  A program's cert-verify callback may still
+     * override the failure (it called us): that one is judged. */
+    if (rv <= 0 && route_of(caller) == ROUTE_INTERNAL && ossl.SSL_get_verify_mode(s) != SSL_VERIFY_NONE)
+        return rv;
+    if (!verified && f.error_seen)
+        error = f.first_error;
+    if (!judge_verification(s, ctx, verified, error, io_fd))
+        return 0;
+    return rv;
+}
+
+/* ---- a program's own verification (SSL_CTX_set_cert_verify_callback) ---- */
+
+typedef int (*cert_verify_fn)(X509_STORE_CTX *, void *);
+
+struct app_verify {
+    cert_verify_fn cb;
+    void *arg;
+};
+
+static int app_verify_trampoline(X509_STORE_CTX *ctx, void *arg)
+{
+    const struct app_verify *app = arg;
+    SSL *s = client_of(ctx);
+    struct conn_state *c = s ? conn_obtain(s) : NULL;
+    /* Did the program's callback have our hook judge the chain (it called
+     * X509_verify_cert)?  The flag says, set afresh for this verification. */
+    if (c)
+        c->flags &= ~(unsigned)(CONN_JUDGED | CONN_REFUSED);
+    int rv = app->cb(ctx, app->arg);
+    if (!s || !in_scope())
+        return rv;
+    if (c && (c->flags & CONN_REFUSED)) {
+        /* Refused inside; the callback's answer does not change that. */
+        ossl.X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    if (c && (c->flags & CONN_JUDGED))
+        return rv;
+    if (rv <= 0 && ossl.SSL_get_verify_mode(s) != SSL_VERIFY_NONE)
+        return rv; /* the program refuses on its own */
+    /* The program decided alone: for pinshim the chain is unverified, and
+     * only the presented certificates that really signed each other count. */
+    long error = ossl.X509_STORE_CTX_get_error(ctx);
+    if (!judge_verification(s, ctx, false, error != X509_V_OK ? error : X509_V_ERR_UNSPECIFIED,
+                            net_last_socket()))
+        return 0;
+    return rv;
+}
+
+EXPORT void SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, cert_verify_fn cb, void *arg)
+{
+    const void *caller = __builtin_return_address(0);
+    if (!runtime_ready() || route_of(caller) == ROUTE_FOREIGN) {
+        void (*real)(SSL_CTX *, cert_verify_fn, void *) =
+            (void (*)(SSL_CTX *, cert_verify_fn, void *))route_foreign_fn(caller, FN_SSL_CTX_set_cert_verify_callback);
+        if (real)
+            real(ctx, cb, arg);
+        return;
+    }
+    if (!ctx) {
+        ossl.SSL_CTX_set_cert_verify_callback(ctx, cb, arg);
+        return;
+    }
+    /* The record lives in the SSL_CTX's ex_data, freed with it (runtime.c);
+     * a record set before is replaced, and freed here. */
+    struct app_verify *old = ossl.SSL_CTX_get_ex_data(ctx, runtime_ssl_ctx_index());
+    struct app_verify *app = cb ? malloc(sizeof *app) : NULL;
+    if (app) {
+        app->cb = cb;
+        app->arg = arg;
+    }
+    if (!app || ossl.SSL_CTX_set_ex_data(ctx, runtime_ssl_ctx_index(), app) != 1) {
+        /* None to wrap (cb NULL), or no room to: the program's callback
+         * alone; the backstop judges after the handshake (hook.c). */
+        free(app);
+        ossl.SSL_CTX_set_cert_verify_callback(ctx, cb, arg);
+        if (ossl.SSL_CTX_set_ex_data(ctx, runtime_ssl_ctx_index(), NULL) == 1)
+            free(old);
+        return;
+    }
+    ossl.SSL_CTX_set_cert_verify_callback(ctx, app_verify_trampoline, app);
+    free(old);
+}
