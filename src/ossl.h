@@ -54,7 +54,7 @@
     X(X509_check_issued) X(X509_check_purpose) X(X509_verify) X(X509_get0_pubkey) X(X509_digest)     \
     X(X509_get_subject_name) X(X509_get_issuer_name) X(X509_NAME_print_ex) X(X509_get0_notAfter)     \
     X(ASN1_TIME_to_tm) X(X509_free) X(BIO_new) X(BIO_s_mem) X(BIO_ctrl) X(BIO_free) X(EVP_Digest)     \
-    X(EVP_sha256) X(EVP_sha1) X(ERR_peek_error) X(ERR_set_mark) X(ERR_pop_to_mark)
+    X(EVP_sha256) X(EVP_sha1) X(ERR_peek_error) X(ERR_set_mark) X(ERR_pop_to_mark) X(ERR_clear_error)
 
 /* A declaration, not an expression: the name cannot be parenthesised. */
 #define OSSL_FN(name) __typeof__(name) *name; /* NOLINT(bugprone-macro-parentheses) */

@@ -84,6 +84,11 @@ static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long 
     if (c)
         c->flags |= CONN_JUDGED;
     if (!allowed) {
+        /* Ours must be the first error the program sees (curl reports the
+         * first).  What the verification pushed (a bad signature's ASN.1
+         * error, say) goes: libssl clears it anyway when the handshake goes
+         * on, and a handshake call starts with an empty queue. */
+        ossl.ERR_clear_error();
         block_connection(s, c, w->why, true);
         ossl.X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
     }
