@@ -47,7 +47,7 @@ static void *foreign(const void *caller, enum route_fn fn)
     enum route_kind kind = runtime_ready() ? route_of(caller) : ROUTE_FOREIGN;                   \
     if (kind == ROUTE_FOREIGN) {                                                                 \
         __typeof__(type) real = (__typeof__(type))foreign(caller, FN_##fn);                                              \
-        return real ? real args : fail;                                                          \
+        return real ? real args : fail; /* NOLINT(bugprone-macro-parentheses): args is a list */ \
     }
 
 static bool in_scope(void)
@@ -145,7 +145,7 @@ static int io_gate(SSL *s)
 #define IO_WRAPPER(ret, name, params, args, fail)                 \
     EXPORT ret name params                                        \
     {                                                             \
-        ROUTE(name, ret(*) params, args, fail)                    \
+        ROUTE(name, ret(*) params, args, fail) /* NOLINT(bugprone-macro-parentheses) */ \
         if (kind == ROUTE_INTERNAL)                               \
             return ossl.name args;                                \
         int g = io_gate(s);                                       \

@@ -21,7 +21,7 @@ static const char *const fn_names[FN_COUNT] = {
     "SSL_connect", "SSL_do_handshake", "SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex",
     "SSL_peek", "SSL_peek_ex", "SSL_write_early_data", "SSL_sendfile", "SSL_clear", "SSL_new",
     "SSL_set_info_callback", "SSL_get_info_callback", "SSL_CTX_set_cert_verify_callback",
-    "X509_verify_cert",
+    "X509_verify_cert", "X509_STORE_CTX_set_default", "X509_VERIFY_PARAM_move_peername",
 };
 
 struct object {

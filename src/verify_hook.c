@@ -62,8 +62,10 @@ static SSL *client_of(X509_STORE_CTX *ctx)
 }
 
 /* Judge the chain `ctx` holds for client `s`.  true: allowed; false: refused
- * (the connection is already made dead, block.c). */
-static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long error, int io_fd)
+ * (the connection is already made dead, block.c).  `in_verification`: the
+ * verification's answer is still to be read by libssl (block.h). */
+static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long error, int io_fd,
+                               bool in_verification)
 {
     struct conn_state *c = conn_obtain(s);
     struct judge_work *w = handshake_work_new();
@@ -89,7 +91,7 @@ static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long 
          * error, say) goes: libssl clears it anyway when the handshake goes
          * on, and a handshake call starts with an empty queue. */
         ossl.ERR_clear_error();
-        block_connection(s, c, w->why, true);
+        block_connection(s, c, w->why, in_verification);
         ossl.X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
     }
     handshake_work_free(w);
@@ -107,6 +109,95 @@ static bool in_scope(void)
     return covered;
 }
 
+/* ---- verifications pinshim did not see ----
+ *
+ * libssl brackets every verification of a peer's chain with two calls into
+ * libcrypto: X509_STORE_CTX_set_default(ctx, "ssl_server") before (a client
+ * verifying a server) and X509_VERIFY_PARAM_move_peername(s->param, param)
+ * after, while the store context still holds the chain.  A program that
+ * replaced verification with its own callback, set with a function it took
+ * by dlsym (as .NET does), never reaches X509_verify_cert nor our
+ * trampoline: the bracket tells, and the chain is judged there, unverified
+ * for pinshim.  A refusal there can no longer fail the verification; the
+ * shutdown flags (block.c) end the handshake at its next read, before the
+ * client's Finished in TLS 1.3, and stop every write. */
+#define OPEN_MAX 4
+struct open_verification {
+    X509_STORE_CTX *ctx;
+    const X509_VERIFY_PARAM *param;
+    bool seen;                        /* judged (or left to libssl) by the hooks above */
+};
+static __thread __attribute__((tls_model("initial-exec"))) struct open_verification t_open[OPEN_MAX];
+static __thread __attribute__((tls_model("initial-exec"))) int t_nopen;
+
+static void open_push(X509_STORE_CTX *ctx)
+{
+    const X509_VERIFY_PARAM *param = ossl.X509_STORE_CTX_get0_param(ctx);
+    /* What a callback left by longjmp abandoned, and what shares an address
+     * with this one, goes first. */
+    int n = 0;
+    for (int i = 0; i < t_nopen; i++)
+        if (t_open[i].ctx != ctx && t_open[i].param != param)
+            t_open[n++] = t_open[i];
+    if (n == OPEN_MAX) {
+        memmove(&t_open[0], &t_open[1], (OPEN_MAX - 1) * sizeof t_open[0]);
+        n--;
+    }
+    t_open[n] = (struct open_verification){ ctx, param, false };
+    t_nopen = n + 1;
+}
+
+static void open_seen(const X509_STORE_CTX *ctx)
+{
+    for (int i = t_nopen - 1; i >= 0; i--)
+        if (t_open[i].ctx == ctx)
+            t_open[i].seen = true;
+}
+
+EXPORT int X509_STORE_CTX_set_default(X509_STORE_CTX *ctx, const char *name)
+{
+    const void *caller = __builtin_return_address(0);
+    enum route_kind kind = runtime_ready() ? route_of(caller) : ROUTE_FOREIGN;
+    if (kind == ROUTE_FOREIGN) {
+        int (*real)(X509_STORE_CTX *, const char *) =
+            (int (*)(X509_STORE_CTX *, const char *))route_foreign_fn(caller, FN_X509_STORE_CTX_set_default);
+        return real ? real(ctx, name) : 0;
+    }
+    int r = ossl.X509_STORE_CTX_set_default(ctx, name);
+    if (r == 1 && kind == ROUTE_INTERNAL && ctx && name && strcmp(name, "ssl_server") == 0 && client_of(ctx))
+        open_push(ctx);
+    return r;
+}
+
+EXPORT void X509_VERIFY_PARAM_move_peername(X509_VERIFY_PARAM *to, X509_VERIFY_PARAM *from)
+{
+    const void *caller = __builtin_return_address(0);
+    enum route_kind kind = runtime_ready() ? route_of(caller) : ROUTE_FOREIGN;
+    if (kind == ROUTE_FOREIGN) {
+        void (*real)(X509_VERIFY_PARAM *, X509_VERIFY_PARAM *) = (void (*)(X509_VERIFY_PARAM *, X509_VERIFY_PARAM *))
+            route_foreign_fn(caller, FN_X509_VERIFY_PARAM_move_peername);
+        if (real)
+            real(to, from);
+        return;
+    }
+    if (from && kind == ROUTE_INTERNAL) {
+        for (int i = t_nopen - 1; i >= 0; i--) {
+            if (t_open[i].param != from)
+                continue;
+            struct open_verification v = t_open[i];
+            t_nopen = i; /* closed, with anything a longjmp left above it */
+            SSL *s = v.seen ? NULL : client_of(v.ctx);
+            if (s && in_scope()) {
+                long error = ossl.X509_STORE_CTX_get_error(v.ctx);
+                judge_verification(s, v.ctx, false, error != X509_V_OK ? error : X509_V_ERR_UNSPECIFIED,
+                                   net_last_socket(), false);
+            }
+            break;
+        }
+    }
+    ossl.X509_VERIFY_PARAM_move_peername(to, from);
+}
+
 EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
 {
     const void *caller = __builtin_return_address(0);
@@ -117,6 +208,7 @@ EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
     SSL *s = ctx ? client_of(ctx) : NULL;
     if (!s || !in_scope())
         return ossl.X509_verify_cert(ctx);
+    open_seen(ctx);
 
     /* Taken before the program's callbacks run (they may make connections
      * of their own): the socket the certificate just came over. */
@@ -145,7 +237,7 @@ EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
         return rv;
     if (!verified && f.error_seen)
         error = f.first_error;
-    if (!judge_verification(s, ctx, verified, error, io_fd))
+    if (!judge_verification(s, ctx, verified, error, io_fd, true))
         return 0;
     return rv;
 }
@@ -164,6 +256,7 @@ static int app_verify_trampoline(X509_STORE_CTX *ctx, void *arg)
     const struct app_verify *app = arg;
     SSL *s = client_of(ctx);
     struct conn_state *c = s ? conn_obtain(s) : NULL;
+    open_seen(ctx);
     /* Did the program's callback have our hook judge the chain (it called
      * X509_verify_cert)?  The flag says, set afresh for this verification. */
     if (c)
@@ -184,7 +277,7 @@ static int app_verify_trampoline(X509_STORE_CTX *ctx, void *arg)
      * only the presented certificates that really signed each other count. */
     long error = ossl.X509_STORE_CTX_get_error(ctx);
     if (!judge_verification(s, ctx, false, error != X509_V_OK ? error : X509_V_ERR_UNSPECIFIED,
-                            net_last_socket()))
+                            net_last_socket(), true))
         return 0;
     return rv;
 }

@@ -35,7 +35,7 @@ static const char policy_text[] =
     "  { name = \"192.0.2.10\"; port = 443; pins = [ \"" PIN "\" ]; },\n"
     "  { name = \"[2001:DB8::1]\"; pins = [ \"" PIN "\" ]; },\n"
     "  { name = \"::ffff:192.0.2.1\"; pins = [ \"" PIN "\" ]; },\n"
-    "  { name = \"1.2.3\"; include_subdomains = true; pins = [ \"" PIN "\" ]; },\n"
+    "  { name = \"1.2.3.4.5\"; include_subdomains = true; pins = [ \"" PIN "\" ]; },\n"
     "  { name = \"a\"; pins = [ \"" PIN "\" ]; },\n"
     "  { name = \"*.a\"; include_subdomains = true; pins = [ \"" PIN "\" ]; }\n"
     ");\n";

@@ -22,6 +22,10 @@
  *   cert-verify-clear  SSL_CTX_set_cert_verify_callback calling
  *                    X509_verify_cert, then clearing the error
  *   cert-verify-own  a cert-verify callback that accepts without verifying
+ *   dlsym-own-verify the same callback set, and SSL_new, SSL_connect and
+ *                    SSL_write called, through functions taken with dlsym
+ *                    (.NET's way: nothing passes through the symbols a
+ *                    preloaded library can replace but libssl's own calls)
  *   nested           inside the verify callback of a connection to --port, a
  *                    second connection to --port2 sends --send
  *   longjmp          the verify callback of a connection to --port leaves by
@@ -340,6 +344,38 @@ static void path_dlsym(int implicit)
     dlclose(h);
 }
 
+typedef SSL *(*ssl_new_fn)(SSL_CTX *);
+typedef void (*set_cert_verify_fn)(SSL_CTX *, int (*)(X509_STORE_CTX *, void *), void *);
+
+static int cert_verify_own_cb(X509_STORE_CTX *x, void *arg);
+
+static void path_dlsym_own_verify(void)
+{
+    void *h = libssl_handle();
+    ssl_new_fn new_fn = (ssl_new_fn)dlsym(h, "SSL_new");
+    set_cert_verify_fn set_verify_fn = (set_cert_verify_fn)dlsym(h, "SSL_CTX_set_cert_verify_callback");
+    ssl_fn connect_fn = (ssl_fn)dlsym(h, "SSL_connect");
+    ssl_write_fn write_fn = (ssl_write_fn)dlsym(h, "SSL_write");
+    if (!new_fn || !set_verify_fn || !connect_fn || !write_fn)
+        die("dlsym failed");
+    set_verify_fn(ctx, cert_verify_own_cb, NULL);
+    SSL *s = new_fn(ctx);
+    if (!s)
+        die("SSL_new failed");
+    int fd = tcp_connect(o.port);
+    SSL_set_fd(s, fd);
+    if (o.sni && !SSL_set_tlsext_host_name(s, o.sni))
+        die("SSL_set_tlsext_host_name failed");
+    conn_no++;
+    ERR_clear_error();
+    int ok = connect_fn(s) == 1;
+    report_handshake(s, ok);
+    ERR_clear_error();
+    report_write("dlsym:SSL_write", write_fn(s, o.send, (int)strlen(o.send)), !ok);
+    finish(s, fd);
+    dlclose(h);
+}
+
 static void path_after_refusal(void)
 {
     void *h = libssl_handle();
@@ -603,6 +639,8 @@ int main(int argc, char **argv)
         path_dlsym(0);
     else if (!strcmp(o.path, "dlsym-implicit"))
         path_dlsym(1);
+    else if (!strcmp(o.path, "dlsym-own-verify"))
+        path_dlsym_own_verify();
     else if (!strcmp(o.path, "after-refusal"))
         path_after_refusal();
     else if (!strcmp(o.path, "clear-reuse"))

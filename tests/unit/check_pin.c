@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/rand.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include "ossl.h"
 #include "pin.h"
 #include "testpki.h"
@@ -266,6 +269,53 @@ START_TEST(test_pin_of_cert_independent)
 }
 END_TEST
 
+/* pin_of_cert hashes the SubjectPublicKeyInfo from the pieces OpenSSL holds
+ * (algorithm, parameters, key bits) instead of re-encoding it: the same
+ * bytes as i2d_PUBKEY for every shape of parameters: NULL (RSA), an OID (EC
+ * named curves), absent (Ed25519, Ed448, X25519), a SEQUENCE (RSA-PSS with
+ * restrictions, EC with explicit parameters). */
+static EVP_PKEY *key_of(const char *alg, const char *param)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, alg, NULL);
+    EVP_PKEY *k = NULL;
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(EVP_PKEY_keygen_init(c), 1);
+    if (strcmp(alg, "RSA") == 0 || strcmp(alg, "RSA-PSS") == 0)
+        ck_assert_int_gt(EVP_PKEY_CTX_set_rsa_keygen_bits(c, 1024), 0);
+    if (strcmp(alg, "RSA-PSS") == 0 && param)
+        ck_assert_int_gt(EVP_PKEY_CTX_set_rsa_pss_keygen_md_name(c, param, NULL), 0);
+    if (strcmp(alg, "EC") == 0) {
+        ck_assert_int_gt(EVP_PKEY_CTX_set_group_name(c, "P-384"), 0);
+        if (param)
+            ck_assert_int_gt(EVP_PKEY_CTX_set_ec_param_enc(c, OPENSSL_EC_EXPLICIT_CURVE), 0);
+    }
+    ck_assert_int_eq(EVP_PKEY_keygen(c, &k), 1);
+    EVP_PKEY_CTX_free(c);
+    return k;
+}
+
+START_TEST(test_pin_of_cert_key_shapes)
+{
+    static const struct { const char *alg, *param; } shapes[] = {
+        { "RSA", NULL }, { "RSA-PSS", NULL }, { "RSA-PSS", "SHA256" }, { "EC", NULL }, { "EC", "explicit" },
+        { "ED25519", NULL }, { "ED448", NULL }, { "X25519", NULL },
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        EVP_PKEY *k = key_of(shapes[i].alg, shapes[i].param);
+        X509 *cert = pki_cert(&(struct pki_spec){ .cn = "shape.example.com", .key = k, .issuer = pki.intermediate,
+                                                   .signer = pki.int_key });
+        struct pin got, want;
+        memset(&got, 0, sizeof got);
+        pki_pin_of_x509(cert, &want);
+        ck_assert_msg(pin_of_cert(cert, &got) == 0, "%s %s: no pin", shapes[i].alg, shapes[i].param ? shapes[i].param : "");
+        ck_assert_msg(memcmp(got.hash, want.hash, PIN_LEN) == 0, "%s %s: pin differs from i2d_PUBKEY's",
+                      shapes[i].alg, shapes[i].param ? shapes[i].param : "");
+        X509_free(cert);
+        EVP_PKEY_free(k);
+    }
+}
+END_TEST
+
 START_TEST(test_pin_of_spki_der)
 {
     unsigned char *der = NULL;
@@ -352,6 +402,7 @@ static Suite *pin_suite(void)
     tc = tcase_create("cert");
     tcase_add_unchecked_fixture(tc, pki_setup, pki_teardown);
     tcase_add_test(tc, test_pin_of_cert_independent);
+    tcase_add_test(tc, test_pin_of_cert_key_shapes);
     tcase_add_test(tc, test_pin_of_spki_der);
     tcase_add_test(tc, test_pin_same_key_other_cert);
     tcase_add_test(tc, test_cert_fingerprint);

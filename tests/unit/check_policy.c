@@ -144,6 +144,37 @@ START_TEST(test_normalize)
 }
 END_TEST
 
+/* DESIGN 3.1: a numeric name in any spelling the resolver reads as an
+ * address is that address (an SNI of "127.1" must not escape a 127.0.0.1
+ * entry), and ::ffff:a.b.c.d is a.b.c.d. */
+START_TEST(test_normalize_numeric_spellings)
+{
+    char out[HOST_MAX];
+    static const char *const loopback[] = { "127.1", "127.0.1", "2130706433", "0x7f000001", "0X7F000001",
+                                            "0177.0.0.1", "0x7f.1", "127.0.0.1.", "::ffff:127.0.0.1",
+                                            "[::FFFF:7f00:1]" };
+    for (size_t i = 0; i < sizeof loopback / sizeof *loopback; i++) {
+        ck_assert_msg(host_normalize(loopback[i], out) == NAME_IPV4, "%s is not an IPv4 address", loopback[i]);
+        ck_assert_msg(strcmp(out, "127.0.0.1") == 0, "%s -> %s", loopback[i], out);
+    }
+    /* names that only look numeric stay names; blanks make no address */
+    static const char *const names[] = { "0x7f000001.example", "deadbeef", "1e100.net", "127.0.0.1x" };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        int kind = host_normalize(names[i], out);
+        ck_assert_msg(kind != NAME_IPV4 && kind != NAME_IPV6, "%s taken for an address (%s)", names[i], out);
+    }
+    ck_assert_int_eq(host_normalize("127.0.0.1 x", out), -1);
+    ck_assert_int_eq(host_normalize("4294967296", out), NAME_DNS); /* out of range: not an address */
+
+    /* the config's spelling is normalised too: an entry "127.1" is 127.0.0.1 */
+    struct policy *p = load_ok("hosts = ( { name = \"127.1\"; pins = [ " P1 " ]; } );\n");
+    ck_assert_int_eq(p->entries[0].kind, NAME_IPV4);
+    ck_assert_str_eq(p->entries[0].name, "127.0.0.1");
+    expect(p, "127.0.0.1", 443, 1);
+    policy_free(p);
+}
+END_TEST
+
 /* Found by tests/fuzz/fuzz_host.c: "1.1.2.2." normalised to the DNS name
  * "1.1.2.2", which normalises again to an IP literal.  An entry written with
  * the trailing dot was a DNS entry: include_subdomains was accepted and
@@ -892,6 +923,7 @@ static Suite *policy_suite(void)
     TCase *tc = tcase_create("match");
     tcase_add_test(tc, test_normalize);
     tcase_add_test(tc, test_normalize_ip_trailing_dot);
+    tcase_add_test(tc, test_normalize_numeric_spellings);
     tcase_add_test(tc, test_match_exact);
     tcase_add_test(tc, test_match_wildcard_one_label);
     tcase_add_test(tc, test_match_include_subdomains);
