@@ -39,17 +39,23 @@ static int element_line(const char *file, const config_setting_t *at)
     const config_setting_t *parent = config_setting_parent(at);
     int first = parent ? (int)config_setting_source_line(parent) : line;
     const char *text = config_setting_type(at) == CONFIG_TYPE_STRING ? config_setting_get_string(at) : NULL;
-    char buf[4096];
+    const size_t bufsize = 4096;
     int found = line, n = 0;
     FILE *f;
 
     if (!text || !*text || !parent || !config_setting_is_aggregate(parent) ||
-        config_setting_type(parent) == CONFIG_TYPE_GROUP || first >= line || !(f = fopen(file, "re")))
+        config_setting_type(parent) == CONFIG_TYPE_GROUP || first >= line)
         return line;
-    while (fgets(buf, sizeof buf, f) && ++n <= line)
+    char *buf = malloc(bufsize); /* not on the stack: DESIGN 6 */
+    if (!buf || !(f = fopen(file, "re"))) {
+        free(buf);
+        return line;
+    }
+    while (fgets(buf, (int)bufsize, f) && ++n <= line)
         if (n >= first && strstr(buf, text))
             found = n; /* the last mention before the recorded line */
     fclose(f);
+    free(buf);
     return found;
 }
 
@@ -400,12 +406,34 @@ static int load_root(struct loader *l, const config_setting_t *root)
  * taken as @include lines even inside a comment or a string (stricter, never
  * laxer, than libconfig).  Returns 0, or -1 with the error in l->error. */
 #define INCLUDE_DEPTH_MAX 10
+/* The buffers of one level of check_includes: on the heap, as everything a
+ * config load keeps (a TLS client thread may run on 32 KiB, DESIGN 6). */
+struct include_scan {
+    char line[4096], name[4096], full[8192];
+};
+
+static int scan_includes(struct loader *l, FILE *f, const char *file, const char *dir, int depth,
+                         struct include_scan *b);
+
 static int check_includes(struct loader *l, FILE *f, const char *file, const char *dir, int depth)
 {
-    char line[4096], name[4096];
+    struct include_scan *b = malloc(sizeof *b);
+    if (!b) {
+        snprintf(l->error, sizeof l->error, "%.900s: no memory to read the config", file);
+        return -1;
+    }
+    int rc = scan_includes(l, f, file, dir, depth, b);
+    free(b);
+    return rc;
+}
+
+static int scan_includes(struct loader *l, FILE *f, const char *file, const char *dir, int depth,
+                         struct include_scan *b)
+{
+    char *line = b->line, *name = b->name;
     int lineno = 0, rc = 0;
 
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    while (rc == 0 && fgets(line, sizeof b->line, f)) {
         const char *p = line + strspn(line, " \t");
         lineno++;
         if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
@@ -414,7 +442,7 @@ static int check_includes(struct loader *l, FILE *f, const char *file, const cha
         if (*p++ != '"')
             continue;
         size_t n = 0;
-        for (; *p && *p != '"' && n + 1 < sizeof name; p++) {
+        for (; *p && *p != '"' && n + 1 < sizeof b->name; p++) {
             if (*p == '\\' && (p[1] == '\\' || p[1] == '"'))
                 p++;
             else if (*p == '\\' || *p == '\n') {
@@ -430,9 +458,9 @@ static int check_includes(struct loader *l, FILE *f, const char *file, const cha
             snprintf(l->error, sizeof l->error, "%s:%d: an @include name must end on its line", file, lineno);
             return -1;
         }
-        char full[8192];
+        char *full = b->full;
         struct stat st;
-        if (snprintf(full, sizeof full, "%s%s%s", dir ? dir : "", dir ? "/" : "", name) >= (int)sizeof full) {
+        if (snprintf(full, sizeof b->full, "%s%s%s", dir ? dir : "", dir ? "/" : "", name) >= (int)sizeof b->full) {
             snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": the path is too long", file, lineno, name);
             return -1;
         }
@@ -454,74 +482,94 @@ static int check_includes(struct loader *l, FILE *f, const char *file, const cha
     return rc;
 }
 
+/* policy_load's own state, on the heap (DESIGN 6: small stacks). */
+struct load_work {
+    struct loader l;
+    char dir[4096];
+};
+
+static struct policy *load_with(const char *path, struct load_work *w);
+
 struct policy *policy_load(const char *path)
 {
-    struct loader l = { .path = path };
+    if (!path || !*path)
+        return policy_failed("(none)", "no config file: set PINSHIM_CONFIG");
+    struct load_work *w = malloc(sizeof *w); /* not calloc: 5 KiB to clear for nothing */
+    if (!w)
+        return NULL;
+    w->l.p = NULL;
+    w->l.error[0] = '\0';
+    struct policy *p = load_with(path, w);
+    free(w);
+    return p;
+}
+
+static struct policy *load_with(const char *path, struct load_work *w)
+{
+    struct loader *lp = &w->l;
     config_t cfg;
     FILE *f;
 
-    if (!path || !*path)
-        return policy_failed("(none)", "no config file: set PINSHIM_CONFIG");
+    lp->path = path;
     /* The library opens libconfig now, not at the program's start (lcfg.h). */
-    char why[400];
+    char why[300];
     if (lcfg_bind(why, sizeof why) != 0) {
-        snprintf(l.error, sizeof l.error, "%s: %s", path, why);
-        return policy_failed(path, l.error);
+        snprintf(lp->error, sizeof lp->error, "%s: %s", path, why);
+        return policy_failed(path, lp->error);
     }
     /* Opened here, not by libconfig, for the O_CLOEXEC and a clear errno. */
     f = fopen(path, "re");
     if (!f) {
-        snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path, strerror(errno));
-        return policy_failed(path, l.error);
+        snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path, strerror(errno));
+        return policy_failed(path, lp->error);
     }
     /* libconfig's scanner calls exit() when reading fails (a directory, EIO):
      * only regular files of a sane size reach it. */
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-        snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path,
+        snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path,
                  fstat(fileno(f), &st) != 0 ? strerror(errno)
                  : !S_ISREG(st.st_mode)     ? "not a regular file"
                                             : "larger than 64 MiB");
         fclose(f);
-        return policy_failed(path, l.error);
+        return policy_failed(path, lp->error);
     }
     config_init(&cfg);
     /* @include paths are relative to the config's own directory. */
-    char dir[4096];
     const char *slash = strrchr(path, '/');
-    if (slash && (size_t)(slash - path) < sizeof dir) {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-        config_set_include_dir(&cfg, dir[0] ? dir : "/");
+    if (slash && (size_t)(slash - path) < sizeof w->dir) {
+        memcpy(w->dir, path, (size_t)(slash - path));
+        w->dir[slash - path] = '\0';
+        config_set_include_dir(&cfg, w->dir[0] ? w->dir : "/");
     }
-    if (check_includes(&l, f, path, slash && (size_t)(slash - path) < sizeof dir ? (dir[0] ? dir : "/") : NULL,
-                       0) != 0 ||
+    const char *dir = slash && (size_t)(slash - path) < sizeof w->dir ? (w->dir[0] ? w->dir : "/") : NULL;
+    if (check_includes(lp, f, path, dir, 0) != 0 ||
         fseek(f, 0, SEEK_SET) != 0) {
-        if (!l.error[0])
-            snprintf(l.error, sizeof l.error, "%s: cannot read the config: %s", path, strerror(errno));
+        if (!lp->error[0])
+            snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path, strerror(errno));
         config_destroy(&cfg);
         fclose(f);
-        return policy_failed(path, l.error);
+        return policy_failed(path, lp->error);
     }
     int ok = config_read(&cfg, f);
     fclose(f);
     if (!ok) {
         const char *file = config_error_file(&cfg) ? config_error_file(&cfg) : path;
-        snprintf(l.error, sizeof l.error, "%s:%d: %s", file, config_error_line(&cfg),
+        snprintf(lp->error, sizeof lp->error, "%s:%d: %s", file, config_error_line(&cfg),
                  config_error_text(&cfg) ? config_error_text(&cfg) : "invalid config");
         config_destroy(&cfg);
-        return policy_failed(path, l.error);
+        return policy_failed(path, lp->error);
     }
-    l.p = policy_new(path);
-    if (!l.p) {
+    lp->p = policy_new(path);
+    if (!lp->p) {
         config_destroy(&cfg);
         return NULL;
     }
-    if (load_root(&l, config_root_setting(&cfg)) != 0) {
+    if (load_root(lp, config_root_setting(&cfg)) != 0) {
         config_destroy(&cfg);
-        policy_free(l.p);
-        return policy_failed(path, l.error);
+        policy_free(lp->p);
+        return policy_failed(path, lp->error);
     }
     config_destroy(&cfg);
-    return l.p;
+    return lp->p;
 }

@@ -113,12 +113,17 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
     out->matched = -1;
 
     if (in->verified && in->nverified > 0 && !in->resumed) {
-        /* The leaf first: when the entry pins its own key the verdict is
-         * pass whatever else counts, and no memo record is written for it
-         * (below), so the other keys are not hashed. */
-        add_certs(out, in->verified, 1);
-        if (!leaf_decides(entry, out))
-            add_certs(out, in->verified + 1, in->nverified - 1);
+        /* In chain order, and only until a key matches: the verdict is pass
+         * whatever else would count (with CA pins the root is never hashed,
+         * with a leaf pin nothing but the leaf).  The memo then holds the
+         * keys up to the match: enough for a resumption to pass, and a
+         * session whose record matches nothing is not offered but replaced
+         * by a full handshake (DESIGN 3.5), never refused. */
+        for (int i = 0; i < in->nverified && i < VERIFIED_MAX; i++) {
+            add_certs(out, in->verified + i, 1);
+            if (entry && out->ncounted > 0 && find_match(entry, out) == out->ncounted - 1)
+                break;
+        }
         basis = "verified chain";
     } else if (in->resumed && in->nserved > 0 && in->served[0]) {
         /* A resumed session (DESIGN 3.5): its leaf, plus the keys that a full

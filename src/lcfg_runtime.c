@@ -3,6 +3,7 @@
 #include "config.h"
 #define LCFG_DIRECT 1
 #include "lcfg.h"
+#include "elf_lookup.h"
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,15 +22,20 @@ static void bind_once(void)
     struct lcfg_api t;
     const char *missing = NULL;
     /* RTLD_LOCAL: nothing of it joins the program's global scope (a program
-     * that links libconfig itself gets its own handle back). */
-    void *h = dlopen(LIBCONFIG_SONAME, RTLD_NOW | RTLD_LOCAL);
+     * that links libconfig itself gets its own handle back).  RTLD_LAZY: its
+     * 91 calls into libc are bound when first made, the few a parse makes,
+     * not all at once (84k instructions at every first handshake, issue 10). */
+    void *h = dlopen(LIBCONFIG_SONAME, RTLD_LAZY | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
         snprintf(failure, sizeof failure, "cannot load %s: %s", LIBCONFIG_SONAME, e ? e : "not found");
         return;
     }
+    struct elf_scope scope;
+    elf_scope_open(h, NULL, NULL, &scope); /* on failure, lookups are dlsym's */
 #define BIND(name) \
-    do { if (!(t.name = (__typeof__(t.name))dlsym(h, #name)) && !missing) missing = #name; } while (0)
+    do { if (!(t.name = (__typeof__(t.name))elf_scope_lookup_hashed(&scope, #name, ELF_HASH_LITERAL(#name))) && \
+             !missing) missing = #name; } while (0)
     BIND(config_init);
     BIND(config_destroy);
     BIND(config_read);

@@ -15,7 +15,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -43,10 +45,18 @@ int net_last_socket(void)
 static int is_name(const char *node)
 {
     char norm[HOST_MAX];
-    if (!node || !*node)
+    if (!node || !*node || strchr(node, ':'))
         return 0;
-    int kind = host_normalize(node, norm);
-    return kind == NAME_DNS;
+    /* Most lookups of a client that sends no SNI are of an address: told
+     * apart here for a few instructions.  A name has a letter outside a hex
+     * number ("0x7f000001" is an address). */
+    bool letter = false;
+    for (const char *c = node; *c; c++)
+        if ((*c >= 'g' && *c <= 'z') || (*c >= 'G' && *c <= 'Z' && *c != 'X') || *c == '-' || *c == '_')
+            letter = true;
+    if (!letter && strspn(node, "0123456789.") == strlen(node))
+        return 0;
+    return host_normalize(node, norm) == NAME_DNS;
 }
 
 EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints, struct addrinfo **res)

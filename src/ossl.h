@@ -36,7 +36,7 @@
     X(X509_verify_cert) X(X509_STORE_CTX_set_default) X(X509_VERIFY_PARAM_move_peername)            \
     /* libssl: state and peer of a connection */                                                     \
     X(SSL_is_server) X(SSL_is_init_finished) X(SSL_in_before) X(SSL_get_servername)                  \
-    X(SSL_get0_peername) X(SSL_get0_param) X(SSL_get_fd) X(SSL_get_rbio) X(SSL_get_verify_result)    \
+    X(SSL_get0_peername) X(SSL_get_fd) X(SSL_get_rbio) X(SSL_get_verify_result)    \
     X(SSL_set_verify_result) X(SSL_get0_verified_chain) X(SSL_get_peer_cert_chain)                   \
     X(SSL_session_reused) X(SSL_get_ex_data) X(SSL_set_ex_data) X(SSL_get_verify_mode)               \
     X(SSL_get_verify_callback) X(SSL_set_verify) X(SSL_set_shutdown) X(SSL_get_session)              \
@@ -54,7 +54,7 @@
     X(X509_check_issued) X(X509_check_purpose) X(X509_verify) X(X509_get0_pubkey) X(X509_digest)     \
     X(X509_get_subject_name) X(X509_get_issuer_name) X(X509_NAME_print_ex) X(X509_get0_notAfter)     \
     X(ASN1_TIME_to_tm) X(X509_free) X(BIO_new) X(BIO_s_mem) X(BIO_ctrl) X(BIO_free) X(EVP_Digest)     \
-    X(EVP_sha256) X(EVP_sha1) X(ERR_peek_error) X(ERR_set_mark) X(ERR_pop_to_mark) X(ERR_clear_error)
+    X(EVP_sha256) X(EVP_sha1) X(ERR_set_mark) X(ERR_pop_to_mark) X(ERR_clear_error)
 
 /* A declaration, not an expression: the name cannot be parenthesised. */
 #define OSSL_FN(name) __typeof__(name) *name; /* NOLINT(bugprone-macro-parentheses) */
@@ -95,6 +95,7 @@ void ossl_bind_linked(void);
  * library's own. */
 struct ossl_ranges {
     uintptr_t ssl_lo, ssl_hi, crypto_lo, crypto_hi, self_lo, self_hi;
+    const char *ssl_soname, *crypto_soname;   /* in the libraries' own tables; NULL: unknown */
 };
 
 /* Fill `ossl` from the libssl already loaded in this process.  `self` is any

@@ -8,9 +8,12 @@
  * that libssl itself uses, never another version. */
 #include "config.h"
 #include "ossl.h"
+#include "elf_lookup.h"
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,60 +22,22 @@ struct ossl_api ossl;
 
 static const char *const libssl_names[] = { "libssl.so.3", "libssl.so.1.1", "libssl.so" };
 
-/* The address range of the loaded object that holds `addr`, found by walking
- * the loaded objects' program headers once: dladdr() per symbol searched the
- * whole symbol table of libcrypto for each and cost 2 ms per process (issue 6). */
-struct range {
-    uintptr_t addr, lo, hi;
-};
-
-static int find_range(struct dl_phdr_info *info, size_t size, void *data)
-{
-    struct range *r = data;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    bool holds = false;
-    (void)size;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-        holds = holds || (r->addr >= a && r->addr < b);
-        lo = a < lo ? a : lo;
-        hi = b > hi ? b : hi;
-    }
-    if (!holds)
-        return 0;
-    r->lo = lo;
-    r->hi = hi;
-    return 1;
-}
-
-static bool range_of(const void *addr, uintptr_t *lo, uintptr_t *hi)
-{
-    struct range r = { (uintptr_t)addr, 0, 0 };
-    if (!addr || dl_iterate_phdr(find_range, &r) == 0)
-        return false;
-    *lo = r.lo;
-    *hi = r.hi;
-    return true;
-}
+static int bind_from(const struct loaded_set *set, const void *self_address, struct ossl_ranges *ranges,
+                     char *why, size_t whylen);
 
 static int is_self(const void *sym, const struct ossl_ranges *own)
 {
     return sym && (uintptr_t)sym >= own->self_lo && (uintptr_t)sym < own->self_hi;
 }
 
-static void *find_libssl(const struct ossl_ranges *self, char *why, size_t whylen)
+static void *find_libssl(const struct loaded_set *set, const struct ossl_ranges *self, char *why, size_t whylen)
 {
     void *sym = dlsym(RTLD_NEXT, "SSL_get_verify_result");
     if (sym && !is_self(sym, self)) {
-        Dl_info info;
-        if (dladdr(sym, &info) && info.dli_fname) {
-            void *h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-            if (h)
-                return h;
-        }
+        const struct loaded_object *o = loaded_holding(set, sym);
+        void *h = o && o->name[0] ? dlopen(o->name, RTLD_LAZY | RTLD_NOLOAD) : NULL;
+        if (h)
+            return h;
     }
     for (size_t i = 0; i < sizeof libssl_names / sizeof libssl_names[0]; i++) {
         void *h = dlopen(libssl_names[i], RTLD_LAZY | RTLD_NOLOAD);
@@ -87,20 +52,49 @@ static void *find_libssl(const struct ossl_ranges *self, char *why, size_t whyle
     return NULL;
 }
 
+/* The range of the object holding `addr` into lo/hi; false: none. */
+static bool range_of(const struct loaded_set *set, const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+    const struct loaded_object *o = loaded_holding(set, addr);
+    if (!o)
+        return false;
+    *lo = o->lo;
+    *hi = o->hi;
+    return true;
+}
+
 int ossl_bind_runtime(const void *self_address, struct ossl_ranges *ranges, char *why, size_t whylen)
 {
     memset(ranges, 0, sizeof *ranges);
-    if (!range_of(self_address, &ranges->self_lo, &ranges->self_hi)) {
+    /* One walk of the loaded objects answers every question below. */
+    struct loaded_set *set = malloc(sizeof *set);
+    if (!set) {
+        snprintf(why, whylen, "no memory");
+        return -1;
+    }
+    loaded_snapshot(set);
+    int rc = bind_from(set, self_address, ranges, why, whylen);
+    free(set);
+    return rc;
+}
+
+static int bind_from(const struct loaded_set *set, const void *self_address, struct ossl_ranges *ranges,
+                     char *why, size_t whylen)
+{
+    if (!range_of(set, self_address, &ranges->self_lo, &ranges->self_hi)) {
         snprintf(why, whylen, "cannot find the library's own mapping");
         return -1;
     }
     const struct ossl_ranges *self = ranges;
-    void *h = find_libssl(self, why, whylen);
+    void *h = find_libssl(set, self, why, whylen);
     const char *missing = NULL;
+    struct elf_scope scope;
     if (!h)
         return -1;
+    elf_scope_open(h, set, "libcrypto.so", &scope); /* on failure, lookups are dlsym's */
 
-#define OPTIONAL(member, name) (ossl.member = (__typeof__(ossl.member))dlsym(h, name))
+#define OPTIONAL(member, name) \
+    (ossl.member = (__typeof__(ossl.member))elf_scope_lookup_hashed(&scope, name, ELF_HASH_LITERAL(name)))
 #define REQUIRED(member, name) \
     do { if (!OPTIONAL(member, name) || is_self((const void *)ossl.member, self)) \
              if (!missing) missing = name; } while (0)
@@ -133,8 +127,10 @@ int ossl_bind_runtime(const void *self_address, struct ossl_ranges *ranges, char
         memset(&ossl, 0, sizeof ossl);
         return -1;
     }
-    if (!range_of((const void *)ossl.SSL_connect, &ranges->ssl_lo, &ranges->ssl_hi) ||
-        !range_of((const void *)ossl.X509_verify_cert, &ranges->crypto_lo, &ranges->crypto_hi)) {
+    ranges->ssl_soname = scope.n > 0 ? scope.objects[0].soname : NULL;
+    ranges->crypto_soname = scope.n > 1 ? scope.objects[1].soname : NULL;
+    if (!range_of(set, (const void *)ossl.SSL_connect, &ranges->ssl_lo, &ranges->ssl_hi) ||
+        !range_of(set, (const void *)ossl.X509_verify_cert, &ranges->crypto_lo, &ranges->crypto_hi)) {
         snprintf(why, whylen, "cannot find libssl's mapping");
         memset(&ossl, 0, sizeof ossl);
         return -1;

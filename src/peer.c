@@ -39,7 +39,9 @@ static void add_name(struct peer *p, const char *name, bool from_address)
     char norm[HOST_MAX];
     if (!name || !*name || p->nnames >= PEER_NAMES_MAX)
         return;
-    bool valid = host_normalize(name, norm) >= 0;
+    /* An address from inet_ntop is in its canonical form already. */
+    bool valid = from_address ? snprintf(norm, sizeof norm, "%s", name) < (int)sizeof norm
+                              : host_normalize(name, norm) >= 0;
     if (!valid)
         snprintf(norm, sizeof norm, "%s", name); /* kept for the log, matches nothing */
     for (int i = 0; i < p->nnames; i++)

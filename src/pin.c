@@ -215,6 +215,28 @@ static int spki_hash_pieces(X509_PUBKEY *pk, struct pin *out)
     size_t spki_headlen = der_header(0x30, spki_content, spki_head);
     static const unsigned char no_unused_bits = 0;
 
+    /* A key of ordinary size (EC, Ed25519, RSA up to 1024 bits) is hashed in
+     * one piece: each SHA256_Update costs a few hundred instructions. */
+    unsigned char one[256];
+    size_t total = spki_headlen + spki_content;
+    if (total <= sizeof one) {
+        size_t n = 0;
+#define PUT(p, l) (memcpy(one + n, (p), (l)), n += (l))
+        PUT(spki_head, spki_headlen);
+        PUT(alg_head, alg_headlen);
+        PUT(oid_head, oid_headlen);
+        PUT(oiddata, (size_t)oidlen);
+        if (param_headlen)
+            PUT(param_head, param_headlen);
+        if (paramlen)
+            PUT(param, paramlen);
+        PUT(bits_head, bits_headlen);
+        PUT(&no_unused_bits, 1);
+        if (keylen)
+            PUT(key, (size_t)keylen);
+#undef PUT
+        return n == total ? pin_of_spki_der(one, n, out) : -1;
+    }
     SHA256_CTX c;
     int ok = ossl.SHA256_Init(&c) == 1 && ossl.SHA256_Update(&c, spki_head, spki_headlen) == 1 &&
              ossl.SHA256_Update(&c, alg_head, alg_headlen) == 1 &&

@@ -77,6 +77,10 @@ int host_normalize(const char *in, char *out)
         tmp[--len] = '\0';
     if (len == 0)
         return -1;
+    /* Only hex digits, dots, colons and an x can spell an address: a name
+     * with any other letter skips the parsers (cheap, issue 10). */
+    if (strspn(tmp, "0123456789abcdefABCDEFxX.:") != len)
+        goto dns_name;
     if (inet_pton(AF_INET6, tmp, addr) == 1) {
         /* ::ffff:a.b.c.d is the IPv4 address a.b.c.d (DESIGN 3.1). */
         if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr))
@@ -95,6 +99,7 @@ int host_normalize(const char *in, char *out)
         return NAME_IPV4;
     }
 
+dns_name:;
     /* Labels of letters, digits, '-' and '_' (seen in real names), no empty
      * label; '*' only as the whole first label. */
     int kind = NAME_DNS;

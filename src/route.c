@@ -53,9 +53,39 @@ static bool in(uintptr_t a, uintptr_t lo, uintptr_t hi)
 
 struct finding {
     uintptr_t addr, lo, hi;
-    char name[PATH_MAX];
+    const char *name;        /* the loader's own copy: valid while the object is loaded */
     bool main_program;
+    bool links_bound;        /* its DT_NEEDED names the bound libssl or libcrypto */
 };
+
+static bool same(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+/* Does the object link the bound libssl (or its libcrypto) itself?  Then
+ * its calls are the bound library's, whatever its scope holds, and no
+ * lookup is needed to tell. */
+static bool links_bound(const struct dl_phdr_info *info)
+{
+    const ElfW(Dyn) *dyn = NULL;
+    for (int i = 0; i < info->dlpi_phnum && !dyn; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (!dyn)
+        return false;
+    const char *strtab = NULL;
+    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
+        if (d->d_tag == DT_STRTAB)
+            strtab = (const char *)(d->d_un.d_ptr < info->dlpi_addr ? info->dlpi_addr + d->d_un.d_ptr : d->d_un.d_ptr);
+    if (!strtab)
+        return false;
+    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
+        if (d->d_tag == DT_NEEDED &&
+            (same(strtab + d->d_un.d_val, ranges.ssl_soname) || same(strtab + d->d_un.d_val, ranges.crypto_soname)))
+            return true;
+    return false;
+}
 
 static int find_object(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -78,7 +108,8 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *data)
     f->hi = hi;
     /* The first object dl_iterate_phdr reports is the program; its name is "". */
     f->main_program = !info->dlpi_name || !info->dlpi_name[0];
-    snprintf(f->name, sizeof f->name, "%s", info->dlpi_name ? info->dlpi_name : "");
+    f->links_bound = bound && links_bound(info);
+    f->name = info->dlpi_name ? info->dlpi_name : "";
     return 1;
 }
 
@@ -109,15 +140,10 @@ static void library_name(const void *fn, char *out, size_t outlen)
  * (then the caller counts as foreign with no functions of its own known). */
 static int add_object(uintptr_t ret)
 {
-    struct finding *f = calloc(1, sizeof *f);
+    struct finding found = { .addr = ret }, *f = &found;
     int idx = -1;
-    if (!f)
+    if (dl_iterate_phdr(find_object, f) == 0)
         return -1;
-    f->addr = ret;
-    if (dl_iterate_phdr(find_object, f) == 0) {
-        free(f);
-        return -1;
-    }
     pthread_mutex_lock(&add_lock);
     int n = atomic_load_explicit(&nobjects, memory_order_acquire);
     for (int i = 0; i < n && idx < 0; i++)
@@ -134,10 +160,10 @@ static int add_object(uintptr_t ret)
          * object with no libssl in its scope got the function some other way
          * (a pointer from dlsym(RTLD_DEFAULT), libffi): the process's libssl,
          * the bound one, is the one it means. */
-        void *probe = own_symbol(o->handle, "SSL_get_verify_result");
-        if (!probe)
+        void *probe = f->links_bound ? NULL : own_symbol(o->handle, "SSL_get_verify_result");
+        if (!probe && !f->links_bound)
             probe = own_symbol(o->handle, "X509_verify_cert");
-        if (bound && (!probe || in((uintptr_t)probe, ranges.ssl_lo, ranges.ssl_hi) ||
+        if (bound && (f->links_bound || !probe || in((uintptr_t)probe, ranges.ssl_lo, ranges.ssl_hi) ||
                       in((uintptr_t)probe, ranges.crypto_lo, ranges.crypto_hi)))
             o->kind = ROUTE_PROGRAM;
         else
@@ -148,7 +174,6 @@ static int add_object(uintptr_t ret)
         idx = n;
     }
     pthread_mutex_unlock(&add_lock);
-    free(f);
     return idx;
 }
 

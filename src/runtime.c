@@ -43,7 +43,7 @@ static char mode_override[16] LOAD_TIME_DATA;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static bool bound;
-static int ssl_index = -1, store_ctx_index = -1, ssl_ctx_index = -1, verify_ssl_index = -1;
+static int ssl_index = -1, ssl_ctx_index = -1, verify_ssl_index = -1;
 static char exe_path[PATH_MAX];
 static char library[64];             /* "openssl 3.0.19" */
 static char bind_failure[256];       /* why no libssl could be bound */
@@ -167,6 +167,20 @@ static struct policy *load_policy(void)
     return p;
 }
 
+/* The program's real path, read when a policy first lists `programs` (a
+ * system call and a libc binding fewer at every other first handshake).
+ * Callers are serialised: initialise() and the `reloading` flag. */
+static const char *executable(void)
+{
+    static bool read_once;
+    if (!read_once) {
+        ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+        exe_path[n > 0 ? n : 0] = '\0';
+        read_once = true;
+    }
+    return exe_path[0] ? exe_path : NULL;
+}
+
 static struct snapshot *snapshot_new(struct policy *p)
 {
     struct snapshot *s = malloc(sizeof *s);
@@ -177,7 +191,7 @@ static struct snapshot *snapshot_new(struct policy *p)
     atomic_init(&s->refs, 1);
     s->policy = p;
     p->owner = s;
-    s->covers_program = policy_covers_program(p, exe_path[0] ? exe_path : NULL);
+    s->covers_program = p->nprograms == 0 || policy_covers_program(p, executable());
     return s;
 }
 
@@ -321,8 +335,8 @@ static int conn_state_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void *
     return 1;
 }
 
-/* What a verification frame (verify_hook.c) and a cert-verify callback
- * record (SSL_CTX) keep need no copying either. */
+/* A cert-verify callback record (SSL_CTX, verify_hook.c) is not copied
+ * either. */
 static int no_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx, long argl, void *argp)
 {
     (void)to, (void)from, (void)idx, (void)argl, (void)argp;
@@ -357,21 +371,14 @@ static void initialise(void)
         /* SSL_get_ex_new_index is a macro over this (DESIGN 9). */
         ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, conn_state_dup,
                                                  conn_state_free);
-        store_ctx_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_X509_STORE_CTX, 0, NULL, NULL, no_dup,
-                                                       NULL);
-        ssl_ctx_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, no_dup,
-                                                     free_record);
         verify_ssl_index = ossl.SSL_get_ex_data_X509_STORE_CTX_idx();
-        ok = ssl_index >= 0 && store_ctx_index >= 0 && ssl_ctx_index >= 0 && verify_ssl_index >= 0;
+        ok = ssl_index >= 0 && verify_ssl_index >= 0;
         if (!ok)
             snprintf(why, sizeof why, "no ex_data index");
-        name_library();
     }
     if (!ok)
         snprintf(bind_failure, sizeof bind_failure, "%s", why);
     route_init(&ranges, ok);
-    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[n > 0 ? n : 0] = '\0';
 
     /* The policy is read even when no libssl could be bound: it says whether
      * this program is in scope and where to say that it is not covered. */
@@ -425,18 +432,28 @@ void runtime_uncovered(const char *what)
     runtime_release(p);
 }
 
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
 const char *runtime_library(void)
 {
+    if (!bound)
+        return NULL;
+    pthread_once(&library_once, name_library); /* for the log only: not at start-up */
     return library[0] ? library : NULL;
 }
 
-int runtime_store_ctx_index(void)
+/* Only programs that replace verification need it: registered then (an
+ * index makes every SSL_CTX_new of the program dearer). */
+static pthread_once_t ssl_ctx_once = PTHREAD_ONCE_INIT;
+
+static void make_ssl_ctx_index(void)
 {
-    return store_ctx_index;
+    ssl_ctx_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, NULL, NULL, no_dup, free_record);
 }
 
 int runtime_ssl_ctx_index(void)
 {
+    pthread_once(&ssl_ctx_once, make_ssl_ctx_index);
     return ssl_ctx_index;
 }
 

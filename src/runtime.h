@@ -28,10 +28,9 @@ bool runtime_covers_program(const struct policy *p);
 /* The ex_data index that holds each SSL's pinshim state (conn.h). */
 int runtime_ssl_index(void);
 
-/* Ours on X509_STORE_CTX (a verification in progress, verify_hook.c) and on
- * SSL_CTX (a program's cert-verify callback), and libssl's own index of the
- * SSL on an X509_STORE_CTX (SSL_get_ex_data_X509_STORE_CTX_idx). */
-int runtime_store_ctx_index(void);
+/* Ours on SSL_CTX (a program's cert-verify callback, verify_hook.c), and
+ * libssl's own index of the SSL on an X509_STORE_CTX
+ * (SSL_get_ex_data_X509_STORE_CTX_idx). */
 int runtime_ssl_ctx_index(void);
 int runtime_verify_ssl_index(void);
 

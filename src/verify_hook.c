@@ -29,30 +29,6 @@
 #include <string.h>
 
 #define EXPORT __attribute__((visibility("default")))
-#define FRAME_MAGIC 0x70696e76u
-
-/* One X509_verify_cert call on a client's chain, on the hook's stack; the
- * store context points to it (our ex_data index) while the real call runs. */
-struct frame {
-    unsigned magic;
-    X509_STORE_CTX *ctx;
-    X509_STORE_CTX_verify_cb app_cb;  /* the program's verify callback (or libcrypto's default) */
-    bool error_seen;                  /* some check failed, whatever the callback said */
-    int first_error;
-};
-
-static int frame_callback(int ok, X509_STORE_CTX *ctx)
-{
-    struct frame *f = ossl.X509_STORE_CTX_get_ex_data(ctx, runtime_store_ctx_index());
-    if (!f || f->magic != FRAME_MAGIC || f->ctx != ctx)
-        return ok; /* not ours to know: cannot happen while a frame is set */
-    if (!ok && !f->error_seen) {
-        f->error_seen = true;
-        f->first_error = ossl.X509_STORE_CTX_get_error(ctx);
-    }
-    return f->app_cb ? f->app_cb(ok, ctx) : ok;
-}
-
 /* The client SSL a store context verifies for, or NULL (a server verifying a
  * client certificate, or a verification that is no TLS handshake's). */
 static SSL *client_of(X509_STORE_CTX *ctx)
@@ -121,16 +97,32 @@ static bool in_scope(void)
  * for pinshim.  A refusal there can no longer fail the verification; the
  * shutdown flags (block.c) end the handshake at its next read, before the
  * client's Finished in TLS 1.3, and stop every write. */
-#define OPEN_MAX 4
+#define OPEN_MAX 8
 struct open_verification {
     X509_STORE_CTX *ctx;
     const X509_VERIFY_PARAM *param;
     bool seen;                        /* judged (or left to libssl) by the hooks above */
+    /* While X509_verify_cert runs on it: the program's verify callback, which
+     * ours wraps, and whether any check failed whatever that callback said. */
+    X509_STORE_CTX_verify_cb app_cb;
+    bool error_seen;
+    int first_error;
 };
+/* Per thread, by value: a callback that leaves by longjmp leaves a stale
+ * entry, never a dangling pointer; entries are found again by their store
+ * context, never held across a call that may push or drop others. */
 static __thread __attribute__((tls_model("initial-exec"))) struct open_verification t_open[OPEN_MAX];
 static __thread __attribute__((tls_model("initial-exec"))) int t_nopen;
 
-static void open_push(X509_STORE_CTX *ctx)
+static int open_find(const X509_STORE_CTX *ctx)
+{
+    for (int i = t_nopen - 1; i >= 0; i--)
+        if (t_open[i].ctx == ctx)
+            return i;
+    return -1;
+}
+
+static int open_push(X509_STORE_CTX *ctx)
 {
     const X509_VERIFY_PARAM *param = ossl.X509_STORE_CTX_get0_param(ctx);
     /* What a callback left by longjmp abandoned, and what shares an address
@@ -143,15 +135,32 @@ static void open_push(X509_STORE_CTX *ctx)
         memmove(&t_open[0], &t_open[1], (OPEN_MAX - 1) * sizeof t_open[0]);
         n--;
     }
-    t_open[n] = (struct open_verification){ ctx, param, false };
+    t_open[n] = (struct open_verification){ .ctx = ctx, .param = param };
     t_nopen = n + 1;
+    return n;
 }
 
-static void open_seen(const X509_STORE_CTX *ctx)
+static void open_seen(X509_STORE_CTX *ctx)
 {
-    for (int i = t_nopen - 1; i >= 0; i--)
-        if (t_open[i].ctx == ctx)
-            t_open[i].seen = true;
+    int i = open_find(ctx);
+    if (i < 0)
+        i = open_push(ctx);
+    t_open[i].seen = true;
+}
+
+/* The wrapper of the program's verify callback, for the length of one
+ * X509_verify_cert call. */
+static int frame_callback(int ok, X509_STORE_CTX *ctx)
+{
+    int i = open_find(ctx);
+    if (i < 0)
+        return ok; /* cannot happen while the wrapper is set */
+    if (!ok && !t_open[i].error_seen) {
+        t_open[i].error_seen = true;
+        t_open[i].first_error = ossl.X509_STORE_CTX_get_error(ctx);
+    }
+    X509_STORE_CTX_verify_cb app = t_open[i].app_cb;
+    return app ? app(ok, ctx) : ok; /* t_open may change in there: nothing read after */
 }
 
 EXPORT int X509_STORE_CTX_set_default(X509_STORE_CTX *ctx, const char *name)
@@ -217,17 +226,21 @@ EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
     if (c && (c->flags & CONN_FORCED_VERIFY))
         conn_handshake_starts(s, c); /* a renegotiation: give back the verify mode */
 
-    struct frame f = { FRAME_MAGIC, ctx, ossl.X509_STORE_CTX_get_verify_cb(ctx), false, X509_V_OK };
-    bool framed = ossl.X509_STORE_CTX_set_ex_data(ctx, runtime_store_ctx_index(), &f) == 1;
-    if (framed)
-        ossl.X509_STORE_CTX_set_verify_cb(ctx, frame_callback);
+    int i = open_find(ctx);
+    X509_STORE_CTX_verify_cb app_cb = ossl.X509_STORE_CTX_get_verify_cb(ctx);
+    t_open[i].app_cb = app_cb;
+    t_open[i].error_seen = false;
+    t_open[i].first_error = X509_V_OK;
+    ossl.X509_STORE_CTX_set_verify_cb(ctx, frame_callback);
     int rv = ossl.X509_verify_cert(ctx);
-    if (framed) {
-        ossl.X509_STORE_CTX_set_verify_cb(ctx, f.app_cb);
-        ossl.X509_STORE_CTX_set_ex_data(ctx, runtime_store_ctx_index(), NULL);
-    }
+    ossl.X509_STORE_CTX_set_verify_cb(ctx, app_cb);
     long error = ossl.X509_STORE_CTX_get_error(ctx);
-    bool verified = framed && rv > 0 && !f.error_seen && error == X509_V_OK;
+    /* Found again: the callbacks may have pushed and dropped entries.  Gone
+     * (more than OPEN_MAX nested verifications): count it as an error. */
+    i = open_find(ctx);
+    bool error_seen = i < 0 || t_open[i].error_seen;
+    int first_error = i < 0 ? X509_V_ERR_UNSPECIFIED : t_open[i].first_error;
+    bool verified = rv > 0 && !error_seen && error == X509_V_OK;
 
     /* A failed verification that libssl itself will refuse (the client
      * verifies, and libssl called us) needs no verdict of ours: the client
@@ -235,8 +248,8 @@ EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
      * override the failure (it called us): that one is judged. */
     if (rv <= 0 && route_of(caller) == ROUTE_INTERNAL && ossl.SSL_get_verify_mode(s) != SSL_VERIFY_NONE)
         return rv;
-    if (!verified && f.error_seen)
-        error = f.first_error;
+    if (!verified && error_seen)
+        error = first_error;
     if (!judge_verification(s, ctx, verified, error, io_fd, true))
         return 0;
     return rv;
@@ -292,7 +305,7 @@ EXPORT void SSL_CTX_set_cert_verify_callback(SSL_CTX *ctx, cert_verify_fn cb, vo
             real(ctx, cb, arg);
         return;
     }
-    if (!ctx) {
+    if (!ctx || runtime_ssl_ctx_index() < 0) {
         ossl.SSL_CTX_set_cert_verify_callback(ctx, cb, arg);
         return;
     }
