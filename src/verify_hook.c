@@ -101,12 +101,12 @@ static bool in_scope(void)
 struct open_verification {
     X509_STORE_CTX *ctx;
     const X509_VERIFY_PARAM *param;
-    bool seen;                        /* judged (or left to libssl) by the hooks above */
     /* While X509_verify_cert runs on it: the program's verify callback, which
      * ours wraps, and whether any check failed whatever that callback said. */
     X509_STORE_CTX_verify_cb app_cb;
-    bool error_seen;
     int first_error;
+    bool error_seen;
+    bool seen;                        /* judged (or left to libssl) by the hooks above */
 };
 /* Per thread, by value: a callback that leaves by longjmp leaves a stale
  * entry, never a dangling pointer; entries are found again by their store

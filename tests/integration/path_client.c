@@ -15,7 +15,7 @@
  *   dlsym-implicit   the dlsym'd SSL_write runs the handshake
  *   after-refusal    SSL_connect (refused), then every write path anyway:
  *                    dlsym'd SSL_write and SSL_write_ex, an SSL BIO's
- *                    BIO_puts, SSL_write
+ *                    BIO_puts, SSL_write, SSL_write_early_data
  *   clear-reuse      one SSL object: --port first, SSL_clear, then --port2,
  *                    each handshake run by SSL_write (implicit)
  *   verify-cb-clear  a verify callback that clears every error
@@ -405,6 +405,10 @@ static void path_after_refusal(void)
     report_write("BIO_puts", BIO_puts(b, o.send), refused);
     BIO_free(b);
     report_write("SSL_write", ssl_write_all(s), refused);
+    size_t early = 0;
+    ERR_clear_error();
+    report_write("SSL_write_early_data", SSL_write_early_data(s, o.send, strlen(o.send), &early) == 1 ? (int)early : 0,
+                 refused);
     finish(s, fd);
     dlclose(h);
 }

@@ -123,7 +123,7 @@ run_matrix() {
         case_begin "$label TLS $v after-refusal: every write path after a refused SSL_connect fails, zero bytes"
         pc "mitm-$v" --path after-refusal --tls "$v" --sni pinned.test --insecure
         refused
-        check_count '^write .*result=failed' 4
+        check_count '^write .*result=failed' 5
         case_end
 
         # A verify callback (or a cert-verify callback) that clears every
