@@ -4,6 +4,7 @@
 #include "runtime.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct conn_state *conn_get(const SSL *s)
 {
@@ -32,6 +33,8 @@ void conn_handshake_starts(SSL *s, struct conn_state *c)
     }
     c->flags &= CONN_INFO_OURS;
     const char *sni = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+    size_t n = sni ? strnlen(sni, sizeof c->sni - 1) : 0;
     c->sni_known = true;
-    snprintf(c->sni, sizeof c->sni, "%s", sni ? sni : "");
+    memcpy(c->sni, sni ? sni : "", n);
+    c->sni[n] = '\0';
 }

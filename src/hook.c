@@ -5,10 +5,10 @@
  * - SSL_clear, which libssl itself calls when any handshake starts, whatever
  *   drove it: forget the last verdict, give back what a refusal changed, and
  *   vet the session the client is about to offer (session.c);
- * - SSL_new: our info callback on the object (the program's own stays in
- *   force, chained), which judges a handshake that finished without a
- *   verification (a resumption) even when libssl's internals or functions
- *   taken with dlsym drove it;
+ * - at that start, when a session is about to be offered: our info callback
+ *   on the object (the program's own stays in force, chained), which judges
+ *   a handshake that finished without a verification (a resumption) even
+ *   when libssl's internals or functions taken with dlsym drove it;
  * - the handshake calls and the reads and writes, as the backstop: they judge
  *   a finished handshake that has no verdict yet, and fail on a refused one.
  *   Results <= 0 pass through for non-blocking retries.
@@ -50,19 +50,12 @@ static void *foreign(const void *caller, enum route_fn fn)
         return real ? real args : fail; /* NOLINT(bugprone-macro-parentheses): args is a list */ \
     }
 
-static bool in_scope(void)
-{
-    const struct policy *p = runtime_acquire();
-    bool covered = p && runtime_covers_program(p);
-    runtime_release(p);
-    return covered;
-}
 
 /* Judge a finished client handshake that has no verdict yet (a resumption,
  * or a verification pinshim did not see).  false: refused (made dead). */
 static bool judge_finished(SSL *s, struct conn_state *c)
 {
-    if (!in_scope())
+    if (!runtime_in_scope())
         return true;
     struct judge_work *w = handshake_work_new();
     if (!w) {
@@ -182,7 +175,7 @@ EXPORT ossl_ssize_t SSL_sendfile(SSL *s, int fd, off_t offset, size_t size, int 
 EXPORT int SSL_write_early_data(SSL *s, const void *buf, size_t num, size_t *written)
 {
     ROUTE(SSL_write_early_data, int (*)(SSL *, const void *, size_t, size_t *), (s, buf, num, written), 0)
-    if (kind != ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && in_scope()) {
+    if (kind != ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && runtime_in_scope()) {
         struct conn_state *c = conn_obtain(s);
         if (c)
             conn_handshake_starts(s, c);
@@ -191,6 +184,34 @@ EXPORT int SSL_write_early_data(SSL *s, const void *buf, size_t num, size_t *wri
                           "them): not offered, so no early data can be sent");
     }
     return ossl.SSL_write_early_data(s, buf, num, written);
+}
+
+/* ---- the info callback ---- */
+
+static void info_callback(const SSL *cs, int where, int ret)
+{
+    SSL *s = (SSL *)cs; /* libssl hands its own object; judging reads and marks it */
+    struct conn_state *c = conn_get(s);
+    info_cb_fn app = c && (c->flags & CONN_INFO_OURS) ? c->app_info_cb : NULL;
+    if (!app)
+        app = ossl.SSL_CTX_get_info_callback(ossl.SSL_get_SSL_CTX(s));
+    if ((where & SSL_CB_HANDSHAKE_DONE) && c && !(c->flags & (CONN_JUDGED | CONN_REFUSED)) &&
+        !ossl.SSL_is_server(s))
+        judge_finished(s, c);
+    if (app)
+        app(cs, where, ret);
+}
+
+/* Our info callback on `s`, the program's own (SSL-level) kept and called
+ * from ours; an SSL_CTX-level one is called when it has none. */
+static void watch_handshake(SSL *s, struct conn_state *c)
+{
+    if (c->flags & CONN_INFO_OURS)
+        return;
+    info_cb_fn app = ossl.SSL_get_info_callback(s);
+    c->app_info_cb = app == info_callback ? NULL : app;
+    ossl.SSL_set_info_callback(s, info_callback);
+    c->flags |= CONN_INFO_OURS;
 }
 
 /* ---- handshakes starting: SSL_clear ---- */
@@ -213,40 +234,15 @@ EXPORT int SSL_clear(SSL *s)
      * the session about to be offered is vetted there, whatever drove the
      * handshake.  The program's own SSL_clear comes before it sets the next
      * session and name: nothing to vet yet. */
-    if (kind == ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && in_scope())
+    if (kind == ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && runtime_in_scope()) {
         session_vet(s, c, net_last_socket());
-    return r;
-}
-
-/* ---- the info callback ---- */
-
-static void info_callback(const SSL *cs, int where, int ret)
-{
-    SSL *s = (SSL *)cs; /* libssl hands its own object; judging reads and marks it */
-    struct conn_state *c = conn_get(s);
-    info_cb_fn app = c && (c->flags & CONN_INFO_OURS) ? c->app_info_cb : NULL;
-    if (!app)
-        app = ossl.SSL_CTX_get_info_callback(ossl.SSL_get_SSL_CTX(s));
-    if ((where & SSL_CB_HANDSHAKE_DONE) && c && !(c->flags & (CONN_JUDGED | CONN_REFUSED)) &&
-        !ossl.SSL_is_server(s))
-        judge_finished(s, c);
-    if (app)
-        app(cs, where, ret);
-}
-
-EXPORT SSL *SSL_new(SSL_CTX *ctx)
-{
-    ROUTE(SSL_new, SSL * (*)(SSL_CTX *), (ctx), NULL)
-    SSL *s = ossl.SSL_new(ctx);
-    if (s && in_scope()) {
-        struct conn_state *c = conn_obtain(s);
-        if (c) {
-            ossl.SSL_set_info_callback(s, info_callback);
-            c->flags |= CONN_INFO_OURS;
-            c->app_info_cb = NULL;
-        }
+        /* A session still to be offered may be resumed: no verification
+         * then, so our info callback judges the handshake when it is done
+         * (a full one is judged at verification, and needs none). */
+        if (ossl.SSL_get_session(s))
+            watch_handshake(s, c);
     }
-    return s;
+    return r;
 }
 
 EXPORT void SSL_set_info_callback(SSL *s, info_cb_fn cb)

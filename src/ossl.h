@@ -31,7 +31,7 @@
 #define OSSL_REQUIRED_FUNCTIONS(X)                                                                    \
     /* the calls the library interposes: the real ones */                                            \
     X(SSL_connect) X(SSL_do_handshake) X(SSL_read) X(SSL_write) X(SSL_read_ex) X(SSL_write_ex)       \
-    X(SSL_peek) X(SSL_peek_ex) X(SSL_write_early_data) X(SSL_clear) X(SSL_new)                        \
+    X(SSL_peek) X(SSL_peek_ex) X(SSL_write_early_data) X(SSL_clear)                        \
     X(SSL_set_info_callback) X(SSL_get_info_callback) X(SSL_CTX_set_cert_verify_callback)             \
     X(X509_verify_cert) X(X509_STORE_CTX_set_default) X(X509_VERIFY_PARAM_move_peername)            \
     /* libssl: state and peer of a connection */                                                     \

@@ -19,7 +19,7 @@
 
 static const char *const fn_names[FN_COUNT] = {
     "SSL_connect", "SSL_do_handshake", "SSL_read", "SSL_write", "SSL_read_ex", "SSL_write_ex",
-    "SSL_peek", "SSL_peek_ex", "SSL_write_early_data", "SSL_sendfile", "SSL_clear", "SSL_new",
+    "SSL_peek", "SSL_peek_ex", "SSL_write_early_data", "SSL_sendfile", "SSL_clear",
     "SSL_set_info_callback", "SSL_get_info_callback", "SSL_CTX_set_cert_verify_callback",
     "X509_verify_cert", "X509_STORE_CTX_set_default", "X509_VERIFY_PARAM_move_peername",
 };
@@ -40,10 +40,17 @@ static pthread_mutex_t add_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The last object looked up, per thread: the same caller calls again. */
 static __thread __attribute__((tls_model("initial-exec"))) int t_last = -1;
 
+/* A thread of the parent may have held the lock at fork(): not in the child. */
+static void after_fork_in_child(void)
+{
+    pthread_mutex_init(&add_lock, NULL);
+}
+
 void route_init(const struct ossl_ranges *r, bool is_bound)
 {
     ranges = *r;
     bound = is_bound;
+    pthread_atfork(NULL, NULL, after_fork_in_child);
 }
 
 static bool in(uintptr_t a, uintptr_t lo, uintptr_t hi)

@@ -26,7 +26,7 @@ enum route_kind {
 /* The interposed functions, for looking up a foreign object's own. */
 enum route_fn {
     FN_SSL_connect, FN_SSL_do_handshake, FN_SSL_read, FN_SSL_write, FN_SSL_read_ex, FN_SSL_write_ex,
-    FN_SSL_peek, FN_SSL_peek_ex, FN_SSL_write_early_data, FN_SSL_sendfile, FN_SSL_clear, FN_SSL_new,
+    FN_SSL_peek, FN_SSL_peek_ex, FN_SSL_write_early_data, FN_SSL_sendfile, FN_SSL_clear,
     FN_SSL_set_info_callback, FN_SSL_get_info_callback, FN_SSL_CTX_set_cert_verify_callback,
     FN_X509_verify_cert, FN_X509_STORE_CTX_set_default, FN_X509_VERIFY_PARAM_move_peername, FN_COUNT
 };

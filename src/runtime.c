@@ -203,13 +203,28 @@ static void snapshot_put(struct snapshot *s)
     }
 }
 
+static void maybe_reload(void);
+
+/* Whether the current snapshot covers this program: read without a lock by
+ * the hot paths that only ask that (runtime_in_scope). */
+static atomic_bool covers_now;
+
 static void publish(struct snapshot *s)
 {
     pthread_mutex_lock(&current_lock);
     struct snapshot *old = current;
     current = s;
+    atomic_store_explicit(&covers_now, s->covers_program, memory_order_release);
     pthread_mutex_unlock(&current_lock);
     snapshot_put(old);
+}
+
+bool runtime_in_scope(void)
+{
+    if (!runtime_ready())
+        return false;
+    maybe_reload(); /* a program outside `programs` must notice being put in */
+    return atomic_load_explicit(&covers_now, memory_order_acquire);
 }
 
 /* "pinshim: " what1 what2 on stderr and syslog, as the policy says.  The line
@@ -391,6 +406,7 @@ static void initialise(void)
         return;
     }
     current = s;
+    atomic_store(&covers_now, s->covers_program);
     atomic_store(&next_check_ns, monotonic_ns() + CHECK_INTERVAL_NS);
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     bound = ok;

@@ -25,6 +25,11 @@ void runtime_release(const struct policy *p);
 /* Is the shim active in this program under this policy (`programs`)? */
 bool runtime_covers_program(const struct policy *p);
 
+/* Bound, and active in this program under the policy in force: the cheap
+ * question (no reference taken), for the calls that only need to know
+ * whether to look at all.  A reload is noticed by the next judgement. */
+bool runtime_in_scope(void);
+
 /* The ex_data index that holds each SSL's pinshim state (conn.h). */
 int runtime_ssl_index(void);
 

@@ -74,16 +74,6 @@ static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long 
     return allowed;
 }
 
-/* Is anything to be judged at all in this process and program? */
-static bool in_scope(void)
-{
-    if (!runtime_ready())
-        return false;
-    const struct policy *p = runtime_acquire();
-    bool covered = p && runtime_covers_program(p);
-    runtime_release(p);
-    return covered;
-}
 
 /* ---- verifications pinshim did not see ----
  *
@@ -196,7 +186,7 @@ EXPORT void X509_VERIFY_PARAM_move_peername(X509_VERIFY_PARAM *to, X509_VERIFY_P
             struct open_verification v = t_open[i];
             t_nopen = i; /* closed, with anything a longjmp left above it */
             SSL *s = v.seen ? NULL : client_of(v.ctx);
-            if (s && in_scope()) {
+            if (s && runtime_in_scope()) {
                 long error = ossl.X509_STORE_CTX_get_error(v.ctx);
                 judge_verification(s, v.ctx, false, error != X509_V_OK ? error : X509_V_ERR_UNSPECIFIED,
                                    net_last_socket(), false);
@@ -215,7 +205,7 @@ EXPORT int X509_verify_cert(X509_STORE_CTX *ctx)
         return real ? real(ctx) : -1;
     }
     SSL *s = ctx ? client_of(ctx) : NULL;
-    if (!s || !in_scope())
+    if (!s || !runtime_in_scope())
         return ossl.X509_verify_cert(ctx);
     open_seen(ctx);
 
@@ -275,7 +265,7 @@ static int app_verify_trampoline(X509_STORE_CTX *ctx, void *arg)
     if (c)
         c->flags &= ~(unsigned)(CONN_JUDGED | CONN_REFUSED);
     int rv = app->cb(ctx, app->arg);
-    if (!s || !in_scope())
+    if (!s || !runtime_in_scope())
         return rv;
     if (c && (c->flags & CONN_REFUSED)) {
         /* Refused inside; the callback's answer does not change that. */

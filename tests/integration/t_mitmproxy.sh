@@ -151,11 +151,10 @@ if not hits:
     print("no line with verdict %s action %s: %s" % (verdict, action,
           [(o.get("verdict"), o.get("action")) for o in mine])); sys.exit(1)
 def pin(p):
-    if not isinstance(p, str):
-        return p
-    for prefix in ("sha256//", "sha256/"):
-        if p.startswith(prefix):
-            return p[len(prefix):]
+    # The log writes "sha256/" + base64, whose first character may be "/"
+    # (one key in 64): strip the prefix only, never curl's "sha256//".
+    if isinstance(p, str) and p.startswith("sha256/"):
+        return p[len("sha256/"):]
     return p
 for o in hits:
     if o.get("mode") != mode:
