@@ -285,10 +285,34 @@ if command -v openssl >/dev/null 2>&1; then
     check_zero_bytes 1
     check_log fail blocked pinned.test
     case_end
+    # A TLS 1.2 renegotiation the server asks for, with no session to
+    # resume: a full handshake inside the connection, judged at its
+    # verification like the first (two verdicts: the second coalesced).
+    write_conf "$CONF" -v all pinned.test "$PIN_INT,$PIN_UNRELATED"
+    case_begin "TLS 1.2 renegotiation (a full handshake inside the connection) is judged again"
+    RPORT=$(unused_port)
+    ( (sleep 2; echo R; sleep 5) | timeout 20 openssl s_server -accept "127.0.0.1:$RPORT" -cert "$PKI/leaf.pem" \
+        -cert_chain "$PKI/int.pem" -key "$PKI/leaf.key" -tls1_2 -naccept 1 -no_cache -no_ticket \
+        >"$T/reneg-server.out" 2>&1 ) &
+    rpid=$!
+    for _ in $(seq 1 50); do
+        grep -q ACCEPT "$T/reneg-server.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    run_preloaded openssl s_client -connect "127.0.0.1:$RPORT" -servername pinned.test -CAfile "$PKI/root.pem" \
+        -tls1_2 < <(sleep 3.5; echo "after renegotiation $$"; sleep 1.5)
+    wait "$rpid" 2>/dev/null
+    check_timeout
+    [ "$(grep -c 'verify return' "$ERR")" -ge 6 ] || case_fail "no second verification: $(grep -c 'verify return' "$ERR") verify lines"
+    grep -q "after renegotiation $$" "$T/reneg-server.out" || case_fail "the server did not get the data after renegotiating"
+    check_log pass allowed pinned.test 2
+    case_end
+
     write_conf "$CONF" -v failures localhost "$PIN_INT,$PIN_UNRELATED"
     case_begin "openssl s_client -connect localhost:PORT (no SNI) to the man in the middle: refused, zero bytes"
     use_server mitm-1.2
-    printf 'GET / HTTP/1.0\r\n\r\n' | run_preloaded openssl s_client -connect "localhost:$SERVER_PORT" -noservername -ign_eof
+    run_preloaded openssl s_client -connect "localhost:$SERVER_PORT" -noservername -ign_eof \
+        < <(printf 'GET / HTTP/1.0\r\n\r\n')
     check_timeout
     check_rc_not 0
     check_zero_bytes 1
