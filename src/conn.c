@@ -32,6 +32,7 @@ void conn_handshake_starts(SSL *s, struct conn_state *c)
             ossl.SSL_set_verify(s, c->app_verify_mode, ossl.SSL_get_verify_callback(s));
     }
     c->flags &= CONN_INFO_OURS;
+    c->vetted_session = NULL;
     const char *sni = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
     size_t n = sni ? strnlen(sni, sizeof c->sni - 1) : 0;
     c->sni_known = true;

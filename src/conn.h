@@ -22,6 +22,10 @@ struct conn_state {
     unsigned flags;
     int app_verify_mode;      /* the verify mode to give back (CONN_FORCED_VERIFY) */
     info_cb_fn app_info_cb;   /* CONN_INFO_OURS: the program's own, or NULL */
+    /* The session vetted at this handshake's start, passed under policy
+     * snapshot `vetted_generation`: its resumption needs no second look. */
+    const SSL_SESSION *vetted_session;
+    unsigned long vetted_generation;
     bool sni_known;           /* sni below was read when the handshake started */
     char sni[HOST_MAX];       /* the name the client set for this handshake ("" none) */
 };

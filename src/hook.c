@@ -53,9 +53,21 @@ static void *foreign(const void *caller, enum route_fn fn)
 
 /* Judge a finished client handshake that has no verdict yet (a resumption,
  * or a verification pinshim did not see).  false: refused (made dead). */
+/* A resumption of the session vetted when this handshake started, under the
+ * same policy: it passed then, and nothing it is judged by has changed. */
+static bool vetted_resumption(SSL *s, const struct conn_state *c)
+{
+    if (!c || !c->vetted_session || ossl.SSL_session_reused(s) != 1 || ossl.SSL_get_session(s) != c->vetted_session)
+        return false;
+    const struct policy *p = runtime_acquire();
+    bool same = p && runtime_generation(p) == c->vetted_generation;
+    runtime_release(p);
+    return same;
+}
+
 static bool judge_finished(SSL *s, struct conn_state *c)
 {
-    if (!runtime_in_scope())
+    if (!runtime_in_scope() || vetted_resumption(s, c))
         return true;
     struct judge_work *w = handshake_work_new();
     if (!w) {

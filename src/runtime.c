@@ -63,7 +63,10 @@ struct snapshot {
     atomic_long refs;          /* one for being current, one per handshake using it */
     struct policy *policy;
     bool covers_program;
+    unsigned long generation;  /* each snapshot its own number, never reused */
 };
+
+static atomic_ulong generations;
 
 /* `current` changes only under `current_lock`, which is held just long enough
  * to take a reference: never while judging, parsing or logging. */
@@ -192,7 +195,13 @@ static struct snapshot *snapshot_new(struct policy *p)
     s->policy = p;
     p->owner = s;
     s->covers_program = p->nprograms == 0 || policy_covers_program(p, executable());
+    s->generation = atomic_fetch_add(&generations, 1) + 1;
     return s;
+}
+
+unsigned long runtime_generation(const struct policy *p)
+{
+    return ((const struct snapshot *)p->owner)->generation;
 }
 
 static void snapshot_put(struct snapshot *s)

@@ -22,6 +22,10 @@ bool runtime_ready(void);
 const struct policy *runtime_acquire(void);
 void runtime_release(const struct policy *p);
 
+/* A number that tells this policy snapshot from every other of the process
+ * (a pointer can be reused after a reload; this cannot). */
+unsigned long runtime_generation(const struct policy *p);
+
 /* Is the shim active in this program under this policy (`programs`)? */
 bool runtime_covers_program(const struct policy *p);
 

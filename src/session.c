@@ -68,6 +68,12 @@ bool session_vet(SSL *s, struct conn_state *c, int io_fd)
         drop = !w || !session_passes(p, s, c, leaf, io_fd, w);
         ossl.ERR_pop_to_mark();
         free(w);
+        if (c && !drop && !p->log_all_verdicts) {
+            /* Resumed under this very policy, it passes as it did here;
+             * verdicts = "all" wants it logged when it finishes. */
+            c->vetted_session = sess;
+            c->vetted_generation = runtime_generation(p);
+        }
     }
     runtime_release(p);
     if (drop)

@@ -31,6 +31,17 @@
  * (medians; ab_ratio is the median of linked/direct over the pairs).  With
  * --kind down or up the same is done per 1 MiB block of the transfer.  Without a
  * preload both sides are the same code: an A/A run shows the method's noise.
+ * (Since the shim judges inside libssl, at certificate verification, the
+ * "direct" side of a handshake pair goes through the shim too: --ab now only
+ * measures the shim's wrappers.  Handshakes are compared with --lockstep.)
+ *
+ * --lockstep IN OUT (with full or resume): the --count connections taken in
+ * turns with another bench_client: before each, one byte is read from the
+ * FIFO IN; after it, one is written to OUT.  Two processes, one without and
+ * one with the shim, whose FIFOs are crossed, then alternate connection by
+ * connection, so whatever else the machine does hits both alike; prints
+ *   lockstep_ns=T1,T2,...  (each connection's time, in order)
+ * for tests/bench/lockstep.py to pair.
  *
  * Exit 0 when every connection worked; 1 otherwise (a refusal included).
  */
@@ -39,6 +50,7 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -194,6 +206,29 @@ __attribute__((noinline)) void bench_transfer(SSL *ssl, char kind)
     }
 }
 
+static int lock_in = -1, lock_out = -1;
+static char *lockstep_text;
+
+static void lockstep_loop(int count)
+{
+    size_t cap = (size_t)count * 21 + 32, len = 0;
+    lockstep_text = malloc(cap);
+    if (!lockstep_text)
+        fail("out of memory");
+    len += (size_t)snprintf(lockstep_text, cap, " lockstep_ns=");
+    for (int i = 0; i < count; i++) {
+        char token;
+        if (read(lock_in, &token, 1) != 1)
+            fail("--lockstep: the other side is gone");
+        long long t = now_ns(CLOCK_MONOTONIC);
+        one_handshake();
+        t = now_ns(CLOCK_MONOTONIC) - t;
+        len += (size_t)snprintf(lockstep_text + len, cap - len, "%s%lld", i ? "," : "", t);
+        if (write(lock_out, "x", 1) != 1)
+            fail("--lockstep: the other side is gone");
+    }
+}
+
 /* Everything callgrind counts (--toggle-collect=bench_loop). */
 __attribute__((noinline)) void bench_loop(int count);
 __attribute__((noinline)) void bench_loop(int count)
@@ -338,6 +373,14 @@ int main(int argc, char **argv)
             ab = atoi(v);
         else if (!strcmp(k, "--bytes"))
             bytes = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--lockstep") && i + 2 < argc) {
+            /* O_RDWR: opening a FIFO so never waits for the other side. */
+            lock_in = open(v, O_RDWR | O_CLOEXEC);
+            lock_out = open(argv[i + 2], O_RDWR | O_CLOEXEC);
+            if (lock_in < 0 || lock_out < 0)
+                fail("--lockstep: cannot open the FIFOs");
+            i++;
+        }
         else
             fail("unknown option");
     }
@@ -370,7 +413,10 @@ int main(int argc, char **argv)
     if (!strcmp(kind, "full") || resume) {
         long long c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
         t0 = now_ns(CLOCK_MONOTONIC);
-        bench_loop(count);
+        if (lock_in >= 0)
+            lockstep_loop(count);
+        else
+            bench_loop(count);
         wall = now_ns(CLOCK_MONOTONIC) - t0;
         cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
         if (resume && session && !SSL_SESSION_is_resumable(session))
@@ -399,6 +445,6 @@ int main(int argc, char **argv)
            cpu / count, rss_kb(), ru.ru_maxrss, first, reused);
     if (ab > 0 && (!strcmp(kind, "full") || resume))
         ab_handshakes(ab);
-    printf("%s\n", ab_text);
+    printf("%s%s\n", ab_text, lockstep_text ? lockstep_text : "");
     return 0;
 }

@@ -139,8 +139,8 @@ def ab_of_ab(label, case, variant, ref, target=None):
     rows[-1] = row[:4] + (spread_minmax(ratios),) + row[5:]
 
 
-AB_LABEL = "  same process, interleaved per connection (A/B)"
-AA_LABEL = "  A/A control: the same without the shim"
+AB_LABEL = "  two processes in lockstep, connection by connection (A/B)"
+AA_LABEL = "  A/A control: both without the shim"
 
 
 timed("full TLS 1.3 handshake, pinned host, verdicts=failures", "full13", "shim", "base", 1.02,
@@ -202,9 +202,9 @@ for variant, label in (("small", "  first-use set-up alone (initialise), small c
                      "+%.4f" % (med(su) / med(os_base)), "-", "-", "-", "report", None, None))
 
 timed("config 1 000 hosts vs 1 host, per handshake", "hosts", "h1k", "h1", 1.05, ab_case="ab_hosts")
-ab_of_ab("  A/B: (shim / libssl) with 1 000 hosts over the same with 1", "ab_hosts", "h1k", "h1", 1.05)
+ab("  lockstep A/B: 1 000 hosts vs 1 host", "ab_hosts", "h1k", 1.05)
 timed("config 100 000 hosts vs 1 host, per handshake", "hosts", "h100k", "h1", 1.05, ab_case="ab_hosts")
-ab_of_ab("  A/B: (shim / libssl) with 100 000 hosts over the same with 1", "ab_hosts", "h100k", "h1", 1.05)
+ab("  lockstep A/B: 100 000 hosts vs 1 host", "ab_hosts", "h100k", 1.05)
 
 rss1, rss100k = values("hosts", "h1", "rss_kb"), values("hosts", "h100k", "rss_kb")
 max1, max100k = values("hosts", "h1", "maxrss_kb"), values("hosts", "h100k", "maxrss_kb")
@@ -273,10 +273,10 @@ ab(AB_LABEL, "ab_all", "all")
 timed("  verdicts=all with the JSON log vs verdicts=failures", "full13", "all", "shim")
 
 print("ratio: shim / baseline time (bulk: throughput).  Rows in separate processes: median of the paired")
-print("runs' ratios, spread p25-p75 of them, best = fastest run over fastest run.  A/B rows (one process,")
-print("the shim's calls and libssl's own alternating per connection): median over runs of each run's median")
-print("paired ratio, spread min-max over runs, best = ratio of the 10th percentiles.  Where an A/B row")
-print("exists it is the one judged: on a busy machine it is the precise one (see its A/A control).")
+print("runs' ratios, spread p25-p75 of them, best = fastest run over fastest run.  A/B rows: two processes,")
+print("one without and one with the shim, taking their connections in turns (lockstep): median over runs of")
+print("each run's median paired ratio, spread min-max over runs, best = ratio of the 10th percentiles.  Where")
+print("an A/B row exists it is the one judged: on a busy machine it is the precise one (see its A/A control).")
 print("Bulk transfers are judged on callgrind's instructions per MiB (timings of one transfer spread too much).")
 print()
 head = ("case", "baseline", "shim", "ratio (median)", "spread", "best", "target", "result")
