@@ -5,6 +5,7 @@
  * object: objects that call TLS functions are few and are rarely unloaded. */
 #include "config.h"
 #include "route.h"
+#include "elf_lookup.h"
 #include <dlfcn.h>
 #include <limits.h>
 #include <link.h>
