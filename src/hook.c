@@ -44,7 +44,7 @@ static void *foreign(const void *caller, enum route_fn fn)
 
 #define ROUTE(fn, type, args, fail)                                                              \
     const void *caller = __builtin_return_address(0);                                            \
-    enum route_kind kind = runtime_ready() ? route_of(caller) : ROUTE_FOREIGN;                   \
+    enum route_kind kind = runtime_ready() ? route_of(caller) : ROUTE_FOREIGN;               \
     if (kind == ROUTE_FOREIGN) {                                                                 \
         __typeof__(type) real = (__typeof__(type))foreign(caller, FN_##fn);                                              \
         return real ? real args : fail; /* NOLINT(bugprone-macro-parentheses): args is a list */ \

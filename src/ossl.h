@@ -100,7 +100,8 @@ struct ossl_ranges {
 
 /* Fill `ossl` from the libssl already loaded in this process.  `self` is any
  * address inside the caller's object, so that a lookup that finds the shim's
- * own wrappers is refused.  Returns 0, or -1 with a reason in `why` (then
+ * own wrappers is refused.  Returns 0; -2 when no libssl is loaded (yet); -1
+ * when the one loaded cannot be bound; both with a reason in `why` (then
  * `ranges` still holds the library's own range). */
 int ossl_bind_runtime(const void *self, struct ossl_ranges *ranges, char *why, size_t whylen);
 

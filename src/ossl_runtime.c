@@ -90,7 +90,7 @@ static int bind_from(const struct loaded_set *set, const void *self_address, str
     const char *missing = NULL;
     struct elf_scope scope;
     if (!h)
-        return -1;
+        return -2;
     elf_scope_open(h, set, "libcrypto.so", &scope); /* on failure, lookups are dlsym's */
 
 #define OPTIONAL(member, name) \

@@ -27,14 +27,14 @@ static const char *const fn_names[FN_COUNT] = {
 
 struct object {
     uintptr_t lo, hi;
-    enum route_kind kind;
+    _Atomic enum route_kind kind;        /* changes once, from foreign, if libssl is bound late */
     void *handle;                        /* foreign: the object's own handle, or NULL (main program) */
     _Atomic(void *) fns[FN_COUNT];       /* foreign: its functions, looked up when first needed */
     char library[128];                   /* foreign: the TLS library it uses */
 };
 
 static struct ossl_ranges ranges;
-static bool bound;
+static atomic_bool bound;
 static struct object objects[ROUTE_SLOTS];
 static atomic_int nobjects;              /* entries [0, nobjects) are complete */
 static pthread_mutex_t add_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,11 +47,42 @@ static void after_fork_in_child(void)
     pthread_mutex_init(&add_lock, NULL);
 }
 
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void register_fork(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+static void reclassify(int i);
+
 void route_init(const struct ossl_ranges *r, bool is_bound)
 {
-    ranges = *r;
-    bound = is_bound;
-    pthread_atfork(NULL, NULL, after_fork_in_child);
+    static bool initialised; /* calls are serialised by runtime.c */
+    pthread_once(&fork_once, register_fork);
+    if (!initialised) {
+        initialised = true;
+        ranges = *r;
+        atomic_store_explicit(&bound, is_bound, memory_order_release);
+        return;
+    }
+    if (!is_bound || atomic_load(&bound))
+        return;
+    /* Bound late (runtime.c: libssl was loaded after the first look).  The
+     * objects seen before were all taken for foreign: looked at again.  One
+     * added meanwhile either is counted here or sees `bound` (add_object). */
+    pthread_mutex_lock(&add_lock);
+    ranges.ssl_lo = r->ssl_lo; /* the own range, read meanwhile, stays as it was */
+    ranges.ssl_hi = r->ssl_hi;
+    ranges.crypto_lo = r->crypto_lo;
+    ranges.crypto_hi = r->crypto_hi;
+    ranges.ssl_soname = r->ssl_soname;
+    ranges.crypto_soname = r->crypto_soname;
+    atomic_store_explicit(&bound, true, memory_order_release);
+    int n = atomic_load_explicit(&nobjects, memory_order_acquire);
+    pthread_mutex_unlock(&add_lock);
+    for (int i = 0; i < n; i++)
+        reclassify(i);
 }
 
 static bool in(uintptr_t a, uintptr_t lo, uintptr_t hi)
@@ -116,7 +147,7 @@ static int find_object(struct dl_phdr_info *info, size_t size, void *data)
     f->hi = hi;
     /* The first object dl_iterate_phdr reports is the program; its name is "". */
     f->main_program = !info->dlpi_name || !info->dlpi_name[0];
-    f->links_bound = bound && links_bound(info);
+    f->links_bound = atomic_load(&bound) && links_bound(info);
     f->name = info->dlpi_name ? info->dlpi_name : "";
     return 1;
 }
@@ -144,14 +175,48 @@ static void library_name(const void *fn, char *out, size_t outlen)
         snprintf(out, outlen, "%s", info.dli_fname);
 }
 
+/* Which libssl does this object call?  The one its own lookup scope finds;
+ * the bound one means its SSL objects are ours to judge.  An object with no
+ * libssl in its scope got the function some other way (a pointer from
+ * dlsym(RTLD_DEFAULT), libffi): the process's libssl, the bound one, is the
+ * one it means.  `library`, when not NULL, receives the file name of a
+ * foreign one.  No lock held: the lookups take the loader's. */
+static enum route_kind classify(void *handle, const struct finding *f, char *library, size_t liblen)
+{
+    bool is_bound = atomic_load_explicit(&bound, memory_order_acquire);
+    void *probe = f->links_bound ? NULL : own_symbol(handle, "SSL_get_verify_result");
+    if (!probe && !f->links_bound)
+        probe = own_symbol(handle, "X509_verify_cert");
+    bool ours = is_bound && (f->links_bound || !probe || in((uintptr_t)probe, ranges.ssl_lo, ranges.ssl_hi) ||
+                             in((uintptr_t)probe, ranges.crypto_lo, ranges.crypto_hi));
+    if (!ours && library)
+        library_name(probe, library, liblen);
+    return ours ? ROUTE_PROGRAM : ROUTE_FOREIGN;
+}
+
+/* The object at objects[i] looked at again now that libssl is bound. */
+static void reclassify(int i)
+{
+    struct finding f = { .addr = objects[i].lo };
+    if (dl_iterate_phdr(find_object, &f) != 0)
+        atomic_store(&objects[i].kind, classify(objects[i].handle, &f, NULL, 0));
+}
+
 /* Examine the object holding `ret` and add it; -1 when it cannot be told
  * (then the caller counts as foreign with no functions of its own known). */
 static int add_object(uintptr_t ret)
 {
     struct finding found = { .addr = ret }, *f = &found;
-    int idx = -1;
+    char library[sizeof objects[0].library] = "";
     if (dl_iterate_phdr(find_object, f) == 0)
         return -1;
+    bool was_bound = atomic_load_explicit(&bound, memory_order_acquire);
+    /* RTLD_NOLOAD: a reference, so the range stays this object's.  Two
+     * threads adding the same object take two: harmless. */
+    void *handle = f->main_program ? NULL : dlopen(f->name, RTLD_LAZY | RTLD_NOLOAD);
+    enum route_kind kind = classify(handle, f, library, sizeof library);
+
+    int idx = -1;
     pthread_mutex_lock(&add_lock);
     int n = atomic_load_explicit(&nobjects, memory_order_acquire);
     for (int i = 0; i < n && idx < 0; i++)
@@ -162,26 +227,16 @@ static int add_object(uintptr_t ret)
         memset(o, 0, sizeof *o);
         o->lo = f->lo;
         o->hi = f->hi;
-        o->handle = f->main_program ? NULL : dlopen(f->name, RTLD_LAZY | RTLD_NOLOAD);
-        /* Which libssl does this object call?  The one its own lookup scope
-         * finds; the bound one means its SSL objects are ours to judge.  An
-         * object with no libssl in its scope got the function some other way
-         * (a pointer from dlsym(RTLD_DEFAULT), libffi): the process's libssl,
-         * the bound one, is the one it means. */
-        void *probe = f->links_bound ? NULL : own_symbol(o->handle, "SSL_get_verify_result");
-        if (!probe && !f->links_bound)
-            probe = own_symbol(o->handle, "X509_verify_cert");
-        if (bound && (f->links_bound || !probe || in((uintptr_t)probe, ranges.ssl_lo, ranges.ssl_hi) ||
-                      in((uintptr_t)probe, ranges.crypto_lo, ranges.crypto_hi)))
-            o->kind = ROUTE_PROGRAM;
-        else
-            o->kind = ROUTE_FOREIGN;
-        if (o->kind == ROUTE_FOREIGN)
-            library_name(probe, o->library, sizeof o->library);
+        o->handle = handle;
+        atomic_store(&o->kind, kind);
+        memcpy(o->library, library, sizeof o->library);
         atomic_store_explicit(&nobjects, n + 1, memory_order_release);
         idx = n;
     }
+    bool bound_meanwhile = !was_bound && atomic_load(&bound);
     pthread_mutex_unlock(&add_lock);
+    if (idx == n && bound_meanwhile)
+        reclassify(idx); /* route_init's pass may have missed it */
     return idx;
 }
 
@@ -204,10 +259,10 @@ static int object_index(const void *ret)
 enum route_kind route_of(const void *ret)
 {
     uintptr_t a = (uintptr_t)ret;
-    if (bound && (in(a, ranges.ssl_lo, ranges.ssl_hi) || in(a, ranges.crypto_lo, ranges.crypto_hi)))
+    if (atomic_load_explicit(&bound, memory_order_acquire) && (in(a, ranges.ssl_lo, ranges.ssl_hi) || in(a, ranges.crypto_lo, ranges.crypto_hi)))
         return ROUTE_INTERNAL;
     int i = object_index(ret);
-    return i >= 0 ? objects[i].kind : ROUTE_FOREIGN;
+    return i >= 0 ? atomic_load_explicit(&objects[i].kind, memory_order_relaxed) : ROUTE_FOREIGN;
 }
 
 void *route_foreign_fn(const void *ret, enum route_fn fn)

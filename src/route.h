@@ -32,7 +32,9 @@ enum route_fn {
 };
 
 /* Called once the binding was tried (runtime.c): `bound` false when no
- * libssl could be bound, then every caller is foreign. */
+ * libssl could be bound, then every caller is foreign.  Called again when a
+ * later try binds (a libssl loaded late): the objects seen so far are then
+ * looked at again. */
 void route_init(const struct ossl_ranges *ranges, bool bound);
 
 /* The kind of the caller at `ret` (a return address). */

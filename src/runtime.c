@@ -8,6 +8,8 @@
 #include <syslog.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
+#include <stddef.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -42,7 +44,11 @@ static char *config_path = config_path_inline;
 static char mode_override[16] LOAD_TIME_DATA;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static bool bound;
+static atomic_bool bound;
+/* The binding found no libssl at all: see bind_late(). */
+static atomic_bool no_libssl_yet;
+static _Atomic unsigned long long loads_at_last_try;
+static pthread_mutex_t bind_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ssl_index = -1, ssl_ctx_index = -1, verify_ssl_index = -1;
 static char exe_path[PATH_MAX];
 static char library[64];             /* "openssl 3.0.19" */
@@ -386,23 +392,33 @@ static void name_library(void)
         snprintf(library, sizeof library, "openssl");
 }
 
-static void initialise(void)
+/* Bind libssl and make the indices; true when bound. */
+static bool bind_openssl(void)
 {
     struct ossl_ranges ranges;
     char why[200];
-    bool ok = ossl_bind_runtime((const void *)&initialise, &ranges, why, sizeof why) == 0;
-    if (ok) {
+    int rc = ossl_bind_runtime((const void *)&bind_openssl, &ranges, why, sizeof why);
+    bool ok = rc == 0;
+    if (ok && ssl_index < 0) {
         /* SSL_get_ex_new_index is a macro over this (DESIGN 9). */
         ssl_index = ossl.CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, NULL, NULL, conn_state_dup,
                                                  conn_state_free);
         verify_ssl_index = ossl.SSL_get_ex_data_X509_STORE_CTX_idx();
-        ok = ssl_index >= 0 && verify_ssl_index >= 0;
-        if (!ok)
-            snprintf(why, sizeof why, "no ex_data index");
     }
+    if (ok && (ssl_index < 0 || verify_ssl_index < 0)) {
+        ok = false;
+        snprintf(why, sizeof why, "no ex_data index");
+    }
+    atomic_store(&no_libssl_yet, rc == -2);
     if (!ok)
         snprintf(bind_failure, sizeof bind_failure, "%s", why);
     route_init(&ranges, ok);
+    return ok;
+}
+
+static void initialise(void)
+{
+    bool ok = bind_openssl();
 
     /* The policy is read even when no libssl could be bound: it says whether
      * this program is in scope and where to say that it is not covered. */
@@ -418,13 +434,42 @@ static void initialise(void)
     atomic_store(&covers_now, s->covers_program);
     atomic_store(&next_check_ns, monotonic_ns() + CHECK_INTERVAL_NS);
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-    bound = ok;
+    atomic_store(&bound, ok);
+}
+
+/* glibc's count of objects loaded so far: it moves only when one is. */
+static int count_loads(struct dl_phdr_info *info, size_t size, void *data)
+{
+    if (size >= offsetof(struct dl_phdr_info, dlpi_adds) + sizeof info->dlpi_adds)
+        *(unsigned long long *)data = info->dlpi_adds;
+    return 1; /* the first object tells */
+}
+
+/* No libssl was loaded when the binding was first tried (a program that
+ * used libcrypto alone before it opened libssl): tried again whenever an
+ * object has been loaded since the last try. */
+static bool bind_late(void)
+{
+    unsigned long long adds = 0;
+    dl_iterate_phdr(count_loads, &adds);
+    if (adds == atomic_load(&loads_at_last_try))
+        return false;
+    pthread_mutex_lock(&bind_lock);
+    if (!atomic_load(&bound) && atomic_load(&no_libssl_yet)) {
+        atomic_store(&loads_at_last_try, adds);
+        if (bind_openssl())
+            atomic_store_explicit(&bound, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&bind_lock);
+    return atomic_load_explicit(&bound, memory_order_acquire);
 }
 
 bool runtime_ready(void)
 {
     pthread_once(&once, initialise);
-    return bound;
+    if (atomic_load_explicit(&bound, memory_order_acquire))
+        return true;
+    return atomic_load(&no_libssl_yet) && current && bind_late();
 }
 
 void runtime_uncovered(const char *what)
@@ -461,7 +506,7 @@ static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 
 const char *runtime_library(void)
 {
-    if (!bound)
+    if (!atomic_load(&bound))
         return NULL;
     pthread_once(&library_once, name_library); /* for the log only: not at start-up */
     return library[0] ? library : NULL;

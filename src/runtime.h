@@ -8,9 +8,10 @@
 #include <stdbool.h>
 #include "policy.h"
 
-/* Once per process; false when no usable libssl was found (then nothing can
- * be judged: every call passes through to the program's own library, route.h,
- * and the process is told uncovered). */
+/* Set up once per process; false when no usable libssl was found (then
+ * nothing can be judged: every call passes through to the program's own
+ * library, route.h, and the process is told uncovered).  When none was
+ * loaded at all, the binding is tried again once anything more is loaded. */
 bool runtime_ready(void);
 
 /* The policy in force for one handshake.  Never NULL after runtime_ready(); a

@@ -320,6 +320,44 @@ if command -v openssl >/dev/null 2>&1; then
     case_end
 fi
 
+# A program that uses libcrypto alone first (pinshim's first look finds no
+# libssl), then loads libssl with dlopen and takes it all with dlsym: from
+# the library's handle (its calls never reach an interposed SSL_* function)
+# or from the global scope (they do, from a program first seen without libssl).
+if ${CC:-cc} -Wall -Wextra -O1 $(pkg-config --cflags libcrypto 2>/dev/null) -o "$T/late_ssl" "$_lib_dir/late_ssl.c" \
+    $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) -ldl >"$T/cc-late.log" 2>&1; then
+    for scope in handle global; do
+        arg=; [ "$scope" = global ] && arg=global
+        case_begin "libcrypto first, libssl dlopen'd later, every call by dlsym ($scope): the man in the middle is refused, zero bytes"
+        write_conf "$CONF" -v failures pinned.test "$PIN_INT,$PIN_UNRELATED"
+        use_server mitm-1.3
+        run_preloaded "$T/late_ssl" "$SERVER_PORT" pinned.test "$PKI/both-roots.pem" "$PROBE" $arg
+        check_timeout
+        check_rc 2
+        check_out_has '^libcrypto verify=1'
+        check_out_has '^handshake result=refused verify=50'
+        check_zero_bytes 1
+        check_log fail blocked pinned.test
+        check_err_lacks 'NOT COVERED'
+        case_end
+
+        case_begin "libcrypto first, libssl dlopen'd later, every call by dlsym ($scope): the genuine server passes"
+        write_conf "$CONF" -v all pinned.test "$PIN_INT,$PIN_UNRELATED"
+        use_server genuine-1.3
+        run_preloaded "$T/late_ssl" "$SERVER_PORT" pinned.test "$PKI/both-roots.pem" "$PROBE" $arg
+        check_timeout
+        check_rc 0
+        check_out_has '^handshake result=ok verify=0'
+        check_log pass allowed pinned.test
+        check_err_lacks 'NOT COVERED'
+        case_end
+    done
+else
+    case_begin "libcrypto first, libssl dlopen'd later"
+    case_fail "late_ssl does not build: $(head -c 300 "$T/cc-late.log")"
+    case_end
+fi
+
 # The same roads with path_client built against OpenSSL 1.1.1.
 O111_DIR=${PINSHIM_OPENSSL111_DIR:-$top_builddir/tests/integration/openssl111}
 if O111_ROOT=$("$_lib_dir/fetch-openssl111.sh" "$O111_DIR" 2>"$T/fetch.err" | tail -n 1) && [ -n "$O111_ROOT" ]; then
