@@ -1,14 +1,15 @@
 #!/bin/bash
 # t_python.sh - Python's ssl module (_ssl is loaded RTLD_LOCAL; sessions are
 # copied through i2d/d2i) with libpinshim.so preloaded: ssl.wrap_socket +
-# do_handshake, http.client, urllib, session resumption.
+# do_handshake, http.client, urllib, session resumption, asyncio (its TLS
+# runs over memory BIOs: libssl never sees the socket).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
 common_setup
 
 cat > "$T/pyclient.py" <<'PYEOF'
-import http.client, socket, ssl, sys, urllib.error, urllib.request
+import asyncio, http.client, socket, ssl, sys, urllib.error, urllib.request
 
 kind, port, sni, cafile = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 
@@ -67,6 +68,16 @@ try:
         s2 = wrap(ctx, session=sess)
         data = request(s2)
         print("result=ok second reused=%d status=%s" % (s2.session_reused, data.split(b"\r\n")[0].decode()))
+    elif kind == "asyncio":
+        async def fetch():
+            r, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port, ssl=context(),
+                                                                  server_hostname=sni), 10)
+            w.write(b"GET /python-asyncio HTTP/1.1\r\nHost: " + sni.encode() + b"\r\nConnection: close\r\n\r\n")
+            data = await asyncio.wait_for(r.read(), 10)
+            w.close()
+            return data
+        data = asyncio.run(fetch())
+        print("result=ok status=%s" % data.split(b"\r\n")[0].decode())
     else:
         sys.exit("unknown kind " + kind)
 except ssl.SSLError as e:
@@ -161,6 +172,27 @@ for v in 1.3 1.2; do
         py "$P" urllib localhost "$PKI/root.pem"
         expect_block localhost
         case_end
+
+        # asyncio: memory BIOs, so the peer is known only from the socket
+        # the event loop read the certificate from.
+        write_conf "$CONF" "pinned.test{port = $SERVER_PORT;}" "$PIN_LEAF"
+        case_begin "TLS $v $pn: asyncio (memory BIO), entry for this port, right pin: passes, the record names the peer"
+        py "$P" asyncio pinned.test "$PKI/root.pem"
+        check_rc 0
+        check_out_has 'result=ok status=HTTP/1.1 200 OK'
+        check_received 'GET /python-asyncio HTTP/1.1'
+        check_log pass allowed pinned.test 1
+        grep -q "\"peer\":\"127.0.0.1:$SERVER_PORT\"" "$LOG" || case_fail "the record does not name the peer 127.0.0.1:$SERVER_PORT"
+        case_end
+
+        write_conf "$CONF" "pinned.test{port = $SERVER_PORT;}" "$PIN_ATTACKER_LEAF" pinned.test "$PIN_LEAF"
+        for trust in "$PKI/root.pem" none; do
+            case_begin "TLS $v $pn: asyncio (memory BIO), entry for this port, wrong pin, cafile=${trust##*/}: blocked, zero bytes"
+            py "$P" asyncio pinned.test "$trust"
+            expect_block pinned.test
+            grep -q "\"peer\":\"127.0.0.1:$SERVER_PORT\"" "$LOG" || case_fail "the record does not name the peer 127.0.0.1:$SERVER_PORT"
+            case_end
+        done
         fi
 
         # Python copies sessions through i2d/d2i: a resumed session keeps
