@@ -2,6 +2,7 @@
 #include "conn.h"
 #include "ossl.h"
 #include "runtime.h"
+#include "suites.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ void conn_handshake_starts(SSL *s, struct conn_state *c)
         if (ossl.SSL_get_verify_mode(s) == SSL_VERIFY_PEER)
             ossl.SSL_set_verify(s, c->app_verify_mode, ossl.SSL_get_verify_callback(s));
     }
+    suites_give_back(s, c);
     c->flags &= CONN_INFO_OURS;
     c->vetted_session = NULL;
     const char *sni = ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);

@@ -14,14 +14,17 @@ enum {
     CONN_REFUSED = 2,       /* ... and it refused: the connection is dead */
     CONN_FORCED_VERIFY = 4, /* SSL_VERIFY_PEER was set to make libssl fail the handshake */
     CONN_INFO_OURS = 8,     /* our info callback is installed; the program's is app_info_cb */
+    CONN_SEC_OURS = 16,     /* our security callback is installed (suites.h); the program's is app_sec_cb */
 };
 
 typedef void (*info_cb_fn)(const SSL *s, int where, int ret);
+typedef int (*sec_cb_fn)(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other, void *ex);
 
 struct conn_state {
     unsigned flags;
     int app_verify_mode;      /* the verify mode to give back (CONN_FORCED_VERIFY) */
     info_cb_fn app_info_cb;   /* CONN_INFO_OURS: the program's own, or NULL */
+    sec_cb_fn app_sec_cb;     /* CONN_SEC_OURS: the one ours asks after its own question */
     /* The session vetted at this handshake's start, passed under policy
      * snapshot `vetted_generation`: its resumption needs no second look. */
     const SSL_SESSION *vetted_session;
@@ -38,7 +41,8 @@ struct conn_state *conn_get(const SSL *s);
 struct conn_state *conn_obtain(SSL *s);
 
 /* A handshake starts on `s`: forget the last verdict and give back what
- * pinshim changed (the verify mode); note the name the client set now.
+ * pinshim changed (the verify mode, the security callback); note the name
+ * the client set now.
  * After a TLS 1.2 resumption SSL_get_servername answers with the name stored
  * in the session, which may be another host's. */
 void conn_handshake_starts(SSL *s, struct conn_state *c);

@@ -27,6 +27,7 @@
 #include "route.h"
 #include "runtime.h"
 #include "session.h"
+#include "suites.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -247,12 +248,17 @@ EXPORT int SSL_clear(SSL *s)
      * handshake.  The program's own SSL_clear comes before it sets the next
      * session and name: nothing to vet yet. */
     if (kind == ROUTE_INTERNAL && !ossl.SSL_is_server(s) && ossl.SSL_in_before(s) && runtime_in_scope()) {
-        session_vet(s, c, net_last_socket());
-        /* A session still to be offered may be resumed: no verification
-         * then, so our info callback judges the handshake when it is done
-         * (a full one is judged at verification, and needs none). */
-        if (ossl.SSL_get_session(s))
-            watch_handshake(s, c);
+        int io_fd = net_last_socket();
+        session_vet(s, c, io_fd);
+        suites_restrict(s, c, io_fd);
+        /* A handshake that shows no certificate to verify (a resumption;
+         * anonymous DH or a pre-shared key, in a client that allows them)
+         * never reaches X509_verify_cert, and one driven through an SSL BIO
+         * or functions taken with dlsym crosses none of our gates: our info
+         * callback, which libssl calls however the handshake was driven,
+         * judges it when it is done.  A full one is judged at verification
+         * already and is not judged again. */
+        watch_handshake(s, c);
     }
     return r;
 }

@@ -42,7 +42,8 @@
     X(SSL_get_verify_callback) X(SSL_set_verify) X(SSL_set_shutdown) X(SSL_get_session)              \
     X(SSL_set_session) X(SSL_SESSION_get0_peer) X(SSL_SESSION_is_resumable) X(SSL_get_SSL_CTX)       \
     X(SSL_CTX_get_info_callback) X(SSL_CTX_get_ex_data) X(SSL_CTX_set_ex_data)                       \
-    X(SSL_get_ex_data_X509_STORE_CTX_idx) X(OpenSSL_version)                                          \
+    X(SSL_get_ex_data_X509_STORE_CTX_idx) X(OpenSSL_version) X(SSL_ctrl) X(SSL_get_ciphers)           \
+    X(SSL_CIPHER_get_auth_nid) X(SSL_get_security_callback) X(SSL_set_security_callback)             \
     /* libcrypto: verification in progress */                                                        \
     X(X509_STORE_CTX_get_ex_data) X(X509_STORE_CTX_set_ex_data) X(X509_STORE_CTX_get_verify_cb)      \
     X(X509_STORE_CTX_set_verify_cb) X(X509_STORE_CTX_get_error) X(X509_STORE_CTX_set_error)          \

@@ -363,10 +363,11 @@ EOF
 #   a server's variables back.  Returns 1 if it did not come up.
 _NSERVERS=0
 start_server() {
-    local name="" tls=any bind=127.0.0.1 greet="" idle=5 OPTIND=1 opt
+    local name="" tls=any bind=127.0.0.1 greet="" idle=5 anon="" OPTIND=1 opt
     local -a pre=()
-    while getopts n:t:6gi:p opt; do
+    while getopts n:t:6gi:pa opt; do
         case $opt in
+        a) anon=--anon ;;
         p) pre=(env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF") ;;
         n) name=$OPTARG ;;
         t) tls=$OPTARG ;;
@@ -384,7 +385,7 @@ start_server() {
     mkdir -p "$d"
     "${pre[@]}" "$PYTHON3" "$SERVER_PY" --cert "$chain" --key "$key" --tls "$tls" --bind "$bind" \
         --port-file "$d/port" --record "$d/record" --conns "$d/conns" \
-        --lifetime "${SERVER_LIFETIME:-300}" --idle "$idle" $greet \
+        --lifetime "${SERVER_LIFETIME:-300}" --idle "$idle" $greet $anon \
         >"$d/stdout" 2>"$d/stderr" </dev/null &
     local pid=$!
     _SERVER_PIDS="$_SERVER_PIDS $pid"

@@ -75,7 +75,7 @@
 #endif
 
 static struct {
-    const char *path, *host, *port, *port2, *sni, *check_host, *cafile, *send, *sess_in, *sess_out;
+    const char *path, *host, *port, *port2, *sni, *check_host, *cafile, *send, *sess_in, *sess_out, *psk, *ciphers;
     int insecure, tls, deadline, early_capable;
 } o = { .host = "127.0.0.1", .sni = NULL, .send = "ping\n", .deadline = 60 };
 
@@ -569,11 +569,30 @@ static void path_small_stack(void)
     pthread_attr_destroy(&a);
 }
 
+/* The client's identity "Client_identity" (s_server's default) and the key. */
+static unsigned int psk_client_cb(SSL *s, const char *hint, char *identity, unsigned int max_identity,
+                                  unsigned char *psk, unsigned int max_psk)
+{
+    long len = 0;
+    unsigned char *key = OPENSSL_hexstr2buf(o.psk, &len);
+    (void)s;
+    (void)hint;
+    if (!key || len <= 0 || (unsigned long)len > max_psk ||
+        snprintf(identity, max_identity, "Client_identity") >= (int)max_identity) {
+        OPENSSL_free(key);
+        return 0;
+    }
+    memcpy(psk, key, (size_t)len);
+    OPENSSL_free(key);
+    return (unsigned int)len;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: path_client --path PATH --port N [--port2 N] [--host H] [--sni NAME|none]\n"
                     "        [--check-host NAME] (--cafile F | --insecure) [--tls 1.2|1.3] [--send DATA]\n"
-                    "        [--sess-in F] [--sess-out F [--early-capable]] [--deadline SECS]\n");
+                    "        [--sess-in F] [--sess-out F [--early-capable]] [--deadline SECS]\n"
+                    "        [--ciphers LIST] [--psk HEXKEY]   (LIST \"aNULL:@SECLEVEL=0\": anonymous suites)\n");
     exit(1);
 }
 
@@ -587,6 +606,7 @@ int main(int argc, char **argv)
         { "tls", required_argument, NULL, 't' },     { "send", required_argument, NULL, 'd' },
         { "sess-in", required_argument, NULL, 'i' }, { "sess-out", required_argument, NULL, 'o' },
         { "early-capable", no_argument, NULL, 'e' }, { "deadline", required_argument, NULL, 'D' },
+        { "ciphers", required_argument, NULL, 'a' }, { "psk", required_argument, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -606,6 +626,8 @@ int main(int argc, char **argv)
         case 'o': o.sess_out = optarg; break;
         case 'e': o.early_capable = 1; break;
         case 'D': o.deadline = atoi(optarg); break;
+        case 'a': o.ciphers = optarg; break;
+        case 'K': o.psk = optarg; break;
         default: usage();
         }
     }
@@ -622,6 +644,16 @@ int main(int argc, char **argv)
         SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
     } else if (o.tls == 13) {
         SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    }
+    /* Handshakes with no certificate at all: anonymous suites (TLS 1.2,
+     * "aNULL:@SECLEVEL=0") or a pre-shared key (TLS 1.2 PSK suites, TLS 1.3
+     * external PSK). */
+    if (o.ciphers && SSL_CTX_set_cipher_list(ctx, o.ciphers) != 1)
+        die("no cipher suites in %s", o.ciphers);
+    if (o.psk) {
+        SSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
+        if (o.tls == 12 && SSL_CTX_set_cipher_list(ctx, "PSK") != 1)
+            die("no PSK cipher suites");
     }
     if (o.cafile) {
         if (SSL_CTX_load_verify_locations(ctx, o.cafile, NULL) != 1)

@@ -33,6 +33,8 @@ for v in 1.2 1.3; do
     # a leaf that names the genuine intermediate as its issuer, signed by the attacker
     start_server -n "forged-$v" -t "$v" "$PKI/chain-forged-genint.pem" "$PKI/forged.key" || hard_error "server forged-$v"
 done
+# anonymous suites only (TLS 1.2): shows no certificate at all
+start_server -a -n anon-1.2 -t 1.2 "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "server anon-1.2"
 port_of() {
     use_server "$1"
     echo "$SERVER_PORT"
@@ -119,6 +121,48 @@ run_matrix() {
             refused_$p
             case_end
         done
+
+        if [ "$v" = 1.2 ]; then
+            # Anonymous suites show no certificate: any man in the middle can
+            # serve one to a client that allows them.  They are not offered
+            # where pinning is enforced, however the handshake is driven.
+            local anon_only='aNULL:@SECLEVEL=0' anon_too='ALL:@SECLEVEL=0'
+            for p in plain bio-implicit bio-handshake dlsym-handshake dlsym-implicit; do
+                case_begin "$label TLS 1.2 $p, anonymous suites only: the anonymous server: refused before the ClientHello, zero bytes"
+                pc anon-1.2 --path "$p" --tls 1.2 --sni pinned.test --insecure --ciphers "$anon_only"
+                check_timeout
+                check_rc 2
+                check_out_has '^handshake .*result=refused .*reason="[^"]*cipher suites that show no certificate'
+                check_out_lacks '^write .*result=ok'
+                check_zero_bytes 1
+                case_end
+            done
+            for p in bio-implicit dlsym-implicit; do
+                case_begin "$label TLS 1.2 $p, anonymous suites beside the usual ones: the anonymous server: refused, zero bytes"
+                pc anon-1.2 --path "$p" --tls 1.2 --sni pinned.test --insecure --ciphers "$anon_too"
+                check_timeout
+                check_rc 2
+                check_out_lacks '^write .*result=ok'
+                check_zero_bytes 1
+                case_end
+                case_begin "$label TLS 1.2 $p, anonymous suites beside the usual ones: the genuine server passes"
+                pc genuine-1.2 --path "$p" --tls 1.2 --sni pinned.test --insecure --ciphers "$anon_too"
+                passes
+                case_end
+            done
+            case_begin "$label TLS 1.2 bio-implicit, anonymous suites only, a name with no entry: not touched"
+            pc anon-1.2 --path bio-implicit --tls 1.2 --sni other.test --insecure --ciphers "$anon_only"
+            passes
+            case_end
+            write_conf "$CONF" -m report -v failures pinned.test "$PIN_INT,$PIN_UNRELATED"
+            case_begin "$label TLS 1.2 bio-implicit, anonymous suites only, report mode: not touched, reported"
+            pc anon-1.2 --path bio-implicit --tls 1.2 --sni pinned.test --insecure --ciphers "$anon_only"
+            passes
+            check_log fail allowed pinned.test
+            case_end
+            write_conf "$CONF" -v failures pinned.test "$PIN_INT,$PIN_UNRELATED" localhost "$PIN_INT,$PIN_UNRELATED" \
+                127.0.0.1 "$PIN_INT,$PIN_UNRELATED"
+        fi
 
         case_begin "$label TLS $v after-refusal: every write path after a refused SSL_connect fails, zero bytes"
         pc "mitm-$v" --path after-refusal --tls "$v" --sni pinned.test --insecure

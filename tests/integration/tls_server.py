@@ -93,6 +93,9 @@ def make_context(args):
         ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     else:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if args.anon:
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("aNULL:@SECLEVEL=0")
     # Session tickets and the server-side session cache are OpenSSL's
     # defaults; one context for the whole run keeps one ticket key, so a
     # client can resume across connections.
@@ -208,6 +211,9 @@ def main():
     p.add_argument("--lifetime", type=float, default=120.0, help="exit after this many seconds")
     p.add_argument("--idle", type=float, default=5.0, help="close a silent connection after this many seconds")
     p.add_argument("--greet", action="store_true", help="send a greeting right after the handshake")
+    p.add_argument("--anon", action="store_true",
+                   help="TLS 1.2 with anonymous suites only: no certificate is shown (a man in the middle "
+                        "for clients that allow them)")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
 
