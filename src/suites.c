@@ -1,21 +1,26 @@
-/* Cipher suites with no certificate (suites.h).
+/* Anonymous cipher suites (suites.h).
  *
  * An anonymous suite (aNULL: ADH, AECDH) shows no certificate, so nothing is
  * verified and nothing can be pinned, and any man in the middle can serve
- * it; a PSK or SRP suite proves a shared secret instead of a key.  A client
- * that allows them (a cipher list with "aNULL" at security level 0, a PSK
- * callback) would finish such a handshake with a pinned host, and one driven
+ * it.  A client that allows them (a cipher list with "aNULL" at security
+ * level 0) would finish such a handshake with a pinned host, and one driven
  * through an SSL BIO or functions taken with dlsym would send its first
- * bytes before any gate of ours could refuse.  So they are not offered to a
- * pinned name at all: libssl asks its security callback about every suite
- * it would offer (and about the one the server picks), and ours says no to
- * these, then asks the one it replaced.  TLS 1.3 suites name no
- * authentication and are untouched (its external PSKs: suites.h).
+ * bytes before any gate of ours could refuse.  So they are not offered where
+ * such a handshake would be refused: libssl asks its security callback about
+ * every suite it would offer (and about the one the server picks), and ours
+ * says no to these, then asks the one it replaced.
+ *
+ * PSK and SRP suites show no certificate either, but prove a secret that a
+ * man in the middle does not have: such a handshake is judged (and refused)
+ * when it finishes, like a TLS 1.3 external PSK.  Holding them back too
+ * would put the callback on nearly every handshake (OpenSSL's default list
+ * names PSK suites, which libssl drops only later when the program set no
+ * PSK callback), and it is asked hundreds of times a handshake.
  *
  * The callback is installed only on a connection that would be refused if
  * it finished with no certificate (an enforced entry; report mode changes
- * nothing) and whose cipher list holds such a suite: nearly never, so a
- * handshake normally pays for one scan of the list. */
+ * nothing) and whose cipher list holds an anonymous suite: nearly never, so
+ * a handshake normally pays for one scan of the list. */
 #include "config.h"
 #include "suites.h"
 #include "block.h"
@@ -30,15 +35,14 @@
  * when an object carries ours without our state (a copy made by SSL_dup). */
 static _Atomic(sec_cb_fn) last_replaced;
 
-static bool certless(const SSL_CIPHER *c)
+static bool anonymous(const SSL_CIPHER *c)
 {
-    int auth = c ? ossl.SSL_CIPHER_get_auth_nid(c) : NID_undef;
-    return auth == NID_auth_null || auth == NID_auth_psk || auth == NID_auth_srp;
+    return c && ossl.SSL_CIPHER_get_auth_nid(c) == NID_auth_null;
 }
 
 static int security_callback(const SSL *s, const SSL_CTX *ctx, int op, int bits, int nid, void *other, void *ex)
 {
-    if ((op & SSL_SECOP_OTHER_TYPE) == SSL_SECOP_OTHER_CIPHER && certless(other))
+    if ((op & SSL_SECOP_OTHER_TYPE) == SSL_SECOP_OTHER_CIPHER && anonymous(other))
         return 0;
     const struct conn_state *c = conn_get(s);
     sec_cb_fn app = c && (c->flags & CONN_SEC_OURS) ? c->app_sec_cb : atomic_load(&last_replaced);
@@ -47,10 +51,10 @@ static int security_callback(const SSL *s, const SSL_CTX *ctx, int op, int bits,
     return app && app != security_callback ? app(s, ctx, op, bits, nid, other, ex) : 0;
 }
 
-/* Does the cipher list of `s` hold a suite with no certificate?  `others`:
+/* Does the cipher list of `s` hold an anonymous suite?  `others`:
  * whether it holds any other that can be used (a TLS 1.3 suite only when
  * TLS 1.3 is allowed). */
-static bool offers_certless(SSL *s, bool *others)
+static bool offers_anonymous(SSL *s, bool *others)
 {
     const STACK_OF(SSL_CIPHER) *list = ossl.SSL_get_ciphers(s);
     int n = list ? ossl.OPENSSL_sk_num((const OPENSSL_STACK *)list) : 0;
@@ -61,7 +65,7 @@ static bool offers_certless(SSL *s, bool *others)
     for (int i = 0; i < n; i++) {
         const SSL_CIPHER *c = ossl.OPENSSL_sk_value((const OPENSSL_STACK *)list, i);
         int auth = c ? ossl.SSL_CIPHER_get_auth_nid(c) : NID_undef;
-        if (auth == NID_auth_null || auth == NID_auth_psk || auth == NID_auth_srp)
+        if (auth == NID_auth_null)
             any = true;
         else if (auth != NID_auth_any || tls13)
             *others = true;
@@ -69,11 +73,11 @@ static bool offers_certless(SSL *s, bool *others)
     return any;
 }
 
-/* Would this connection be refused when it finished with no certificate?
+/* Would this connection be refused if it finished with no certificate?
  * The same rules as the judgement's (handshake.c): an entry of any of its
  * names that is enforced and not expired, or none and `unpinned = "block"`.
  * Report mode changes nothing, so it offers what the client offers. */
-static bool refuses_certless(const struct policy *p, SSL *s, const struct conn_state *c, int io_fd,
+static bool refuses_anonymous(const struct policy *p, SSL *s, const struct conn_state *c, int io_fd,
                              struct peer *who)
 {
     if (p->error)
@@ -109,11 +113,11 @@ void suites_restrict(SSL *s, struct conn_state *c, int io_fd)
         return;
     bool others;
     if (runtime_covers_program(p) && (p->nentries > 0 || p->unpinned_block || p->error) &&
-        offers_certless(s, &others)) {
+        offers_anonymous(s, &others)) {
         struct peer *who = malloc(sizeof *who);
-        if (!who || refuses_certless(p, s, c, io_fd, who)) {
+        if (!who || refuses_anonymous(p, s, c, io_fd, who)) {
             if (!others)
-                block_explain("cipher suites that show no certificate are not offered where pinning is "
+                block_explain("anonymous cipher suites (no certificate) are not offered where pinning is "
                               "enforced, and this client allows no other");
             c->app_sec_cb = ossl.SSL_get_security_callback(s);
             if (c->app_sec_cb)

@@ -1,9 +1,9 @@
-/* Cipher suites that show no certificate (anonymous, PSK, SRP; TLS 1.2 and
- * older) are not offered on a connection to a pinned name (suites.c).
- * Limit: a TLS 1.3 external PSK (SSL_set_psk_use_session_callback, or the
- * PSK client callback) needs no suite of its own; such a handshake shows no
- * certificate and is refused when it finishes, which a first SSL_write that
- * drove it through an SSL BIO or a dlsym'd function has already passed. */
+/* Anonymous cipher suites (aNULL, TLS 1.2 and older: no certificate, so any
+ * man in the middle can serve one) are not offered where pinning is enforced
+ * (suites.c).  A handshake authenticated by a pre-shared key or SRP shows no
+ * certificate either; it is refused when it finishes, which a first
+ * SSL_write that drove it through an SSL BIO or a dlsym'd function has
+ * already passed (to a peer that holds the secret). */
 #ifndef PINSHIM_SUITES_H
 #define PINSHIM_SUITES_H
 

@@ -132,7 +132,7 @@ run_matrix() {
                 pc anon-1.2 --path "$p" --tls 1.2 --sni pinned.test --insecure --ciphers "$anon_only"
                 check_timeout
                 check_rc 2
-                check_out_has '^handshake .*result=refused .*reason="[^"]*cipher suites that show no certificate'
+                check_out_has '^handshake .*result=refused .*reason="[^"]*anonymous cipher suites'
                 check_out_lacks '^write .*result=ok'
                 check_zero_bytes 1
                 case_end
