@@ -201,6 +201,14 @@ EXPORT int SSL_write_early_data(SSL *s, const void *buf, size_t num, size_t *wri
 
 /* ---- the info callback ---- */
 
+/* A handshake finished: judged now if nothing judged it yet. */
+static void info_done(SSL *s, struct conn_state *c)
+{
+    if (c && !(c->flags & (CONN_JUDGED | CONN_REFUSED)) && !ossl.SSL_is_server(s))
+        judge_finished(s, c);
+}
+
+/* Ours, when the program has an info callback of its own on the SSL. */
 static void info_callback(const SSL *cs, int where, int ret)
 {
     SSL *s = (SSL *)cs; /* libssl hands its own object; judging reads and marks it */
@@ -208,11 +216,36 @@ static void info_callback(const SSL *cs, int where, int ret)
     info_cb_fn app = c && (c->flags & CONN_INFO_OURS) ? c->app_info_cb : NULL;
     if (!app)
         app = ossl.SSL_CTX_get_info_callback(ossl.SSL_get_SSL_CTX(s));
-    if ((where & SSL_CB_HANDSHAKE_DONE) && c && !(c->flags & (CONN_JUDGED | CONN_REFUSED)) &&
-        !ossl.SSL_is_server(s))
-        judge_finished(s, c);
+    if (where & SSL_CB_HANDSHAKE_DONE)
+        info_done(s, c);
     if (app)
         app(cs, where, ret);
+}
+
+/* Ours, when the program has none on the SSL (nearly always): the state is
+ * looked up only when the handshake is done, not at each of its steps. */
+static void info_callback_ctx(const SSL *cs, int where, int ret)
+{
+    SSL *s = (SSL *)cs;
+    if (where & SSL_CB_HANDSHAKE_DONE)
+        info_done(s, conn_get(s));
+    info_cb_fn app = ossl.SSL_CTX_get_info_callback(ossl.SSL_get_SSL_CTX(s));
+    if (app)
+        app(cs, where, ret);
+}
+
+static bool ours(info_cb_fn cb)
+{
+    return cb == info_callback || cb == info_callback_ctx;
+}
+
+/* Our info callback on `s` (the variant that fits), the program's own
+ * (SSL-level) one kept in `c`. */
+static void put_info_callback(SSL *s, struct conn_state *c, info_cb_fn app)
+{
+    c->app_info_cb = ours(app) ? NULL : app;
+    ossl.SSL_set_info_callback(s, c->app_info_cb ? info_callback : info_callback_ctx);
+    c->flags |= CONN_INFO_OURS;
 }
 
 /* Our info callback on `s`, the program's own (SSL-level) kept and called
@@ -221,10 +254,7 @@ static void watch_handshake(SSL *s, struct conn_state *c)
 {
     if (c->flags & CONN_INFO_OURS)
         return;
-    info_cb_fn app = ossl.SSL_get_info_callback(s);
-    c->app_info_cb = app == info_callback ? NULL : app;
-    ossl.SSL_set_info_callback(s, info_callback);
-    c->flags |= CONN_INFO_OURS;
+    put_info_callback(s, c, ossl.SSL_get_info_callback(s));
 }
 
 /* ---- handshakes starting: SSL_clear ---- */
@@ -274,7 +304,7 @@ EXPORT void SSL_set_info_callback(SSL *s, info_cb_fn cb)
     }
     struct conn_state *c = conn_get(s);
     if (c && (c->flags & CONN_INFO_OURS)) {
-        c->app_info_cb = cb == info_callback ? NULL : cb;
+        put_info_callback(s, c, cb);
         return;
     }
     ossl.SSL_set_info_callback(s, cb);

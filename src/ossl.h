@@ -44,6 +44,7 @@
     X(SSL_CTX_get_info_callback) X(SSL_CTX_get_ex_data) X(SSL_CTX_set_ex_data)                       \
     X(SSL_get_ex_data_X509_STORE_CTX_idx) X(OpenSSL_version) X(SSL_ctrl) X(SSL_get_ciphers)           \
     X(SSL_CIPHER_get_auth_nid) X(SSL_get_security_callback) X(SSL_set_security_callback)             \
+    X(SSL_get_security_level)                                                                        \
     /* libcrypto: verification in progress */                                                        \
     X(X509_STORE_CTX_get_ex_data) X(X509_STORE_CTX_set_ex_data) X(X509_STORE_CTX_get_verify_cb)      \
     X(X509_STORE_CTX_set_verify_cb) X(X509_STORE_CTX_get_error) X(X509_STORE_CTX_set_error)          \

@@ -6,7 +6,6 @@
 #include "arena.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <ctype.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +116,13 @@ dns_name:;
             if (i != 0 || tmp[1] != '.')
                 return -1;
             kind = NAME_WILDCARD;
-        } else if (!(isalnum(c) || c == '-' || c == '_')) {
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '_')) {
             return -1;
         }
-        out[i] = (char)tolower(c);
+        /* ASCII by hand: <ctype.h> follows the program's locale (in a
+         * Turkish single-byte one, tolower('I') is not 'i'). */
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
         label++;
     }
     out[len] = '\0';

@@ -256,6 +256,11 @@ static int object_index(const void *ret)
     return i;
 }
 
+bool route_in_libssl(const void *p)
+{
+    return atomic_load_explicit(&bound, memory_order_acquire) && in((uintptr_t)p, ranges.ssl_lo, ranges.ssl_hi);
+}
+
 enum route_kind route_of(const void *ret)
 {
     uintptr_t a = (uintptr_t)ret;

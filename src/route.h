@@ -37,6 +37,10 @@ enum route_fn {
  * looked at again. */
 void route_init(const struct ossl_ranges *ranges, bool bound);
 
+/* Is `p` inside the bound libssl (libssl's own function, say its default
+ * security callback)? */
+bool route_in_libssl(const void *p);
+
 /* The kind of the caller at `ret` (a return address). */
 enum route_kind route_of(const void *ret);
 

@@ -19,13 +19,15 @@
  *
  * The callback is installed only on a connection that would be refused if
  * it finished with no certificate (an enforced entry; report mode changes
- * nothing) and whose cipher list holds an anonymous suite: nearly never, so
- * a handshake normally pays for one scan of the list. */
+ * nothing) and whose cipher list holds an anonymous suite, which takes
+ * security level 0 or a security callback of the program's own: nearly
+ * never.  A handshake normally pays for two calls to see that. */
 #include "config.h"
 #include "suites.h"
 #include "block.h"
 #include "ossl.h"
 #include "peer.h"
+#include "route.h"
 #include "runtime.h"
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -107,6 +109,11 @@ void suites_restrict(SSL *s, struct conn_state *c, int io_fd)
         return;
     /* TLS 1.3 only: every suite there is fine (and the scan is skipped). */
     if (ossl.SSL_ctrl(s, SSL_CTRL_GET_MIN_PROTO_VERSION, 0, NULL) >= TLS1_3_VERSION)
+        return;
+    /* libssl's own callback refuses anonymous suites at every security
+     * level above 0 (ssl_security_default_callback, 1.1.1 and 3.x): then
+     * none can be offered, and the list need not be read. */
+    if (ossl.SSL_get_security_level(s) >= 1 && route_in_libssl((const void *)ossl.SSL_get_security_callback(s)))
         return;
     const struct policy *p = runtime_acquire();
     if (!p)
