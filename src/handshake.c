@@ -78,13 +78,13 @@ void handshake_work_free(struct judge_work *w)
 
 static void log_verdict(const struct policy *p, const struct host_entry *entry, const char *host,
                         const struct peer *who, enum mode mode, const struct judgement *j, bool blocked,
-                        X509 *const *served, int nserved, const char *warning)
+                        const struct chain_input *in, const char *warning)
 {
     char (*known)[PIN_TEXT_MAX] = NULL;
     char matched[PIN_TEXT_MAX];
     struct log_targets where = { p->log_stderr, p->log_syslog, p->json_path };
     struct event ev = { 0 };
-    size_t nchain = (size_t)(nserved < CHAIN_MAX ? nserved : CHAIN_MAX);
+    size_t nchain = (size_t)(in->nserved < CHAIN_MAX ? in->nserved : CHAIN_MAX);
     /* Heap: 16 certificates' names are 18 KiB (DESIGN 6, small stacks). */
     struct cert_info *chain = nchain ? malloc(nchain * sizeof *chain) : NULL;
 
@@ -106,13 +106,13 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
     /* What identifies a repeat first: a repeat is only counted, and the
      * chain's names (most of the cost of an event) are never printed. */
     for (size_t i = 0; i < nchain; i++)
-        cert_describe_pin(served[i], &chain[i]);
+        cert_describe_pin(in->ops, in->served[i], &chain[i]);
     if (log_repeat(&ev)) {
         free(chain);
         return;
     }
     for (size_t i = 0; i < nchain; i++)
-        cert_describe_rest(served[i], &chain[i]);
+        cert_describe_rest(in->ops, in->served[i], &chain[i]);
     if (entry && entry->npins > 0 && (known = calloc(entry->npins, sizeof *known)) != NULL)
         for (size_t i = 0; i < entry->npins; i++)
             pin_format(&entry->pins[i], known[i]);
@@ -213,17 +213,17 @@ static void expiry_warning(const struct policy *p, const struct host_entry *e, c
     time_t horizon = now + (time_t)days * 86400;
     char when[32];
     struct tm tm;
-    X509 *cert = j->matched >= 0 ? j->counted_cert[j->matched] : NULL;
-    const ASN1_TIME *t = cert ? ossl.X509_get0_notAfter(cert) : NULL;
+    const struct cert *cert = j->matched >= 0 ? j->counted_cert[j->matched] : NULL;
 
     if (days <= 0 || !e)
         return;
-    if (t && ossl.ASN1_TIME_to_tm(t, &tm) == 1 && timegm(&tm) <= horizon) {
+    time_t t = cert ? j->ops->not_after(cert) : 0;
+    if (t && t <= horizon && gmtime_r(&t, &tm)) {
         if (!first_warning_today(host, now))
             return;
         strftime(when, sizeof when, "%Y-%m-%d", &tm);
         snprintf(warning, wlen, "the pinned certificate expires on %s, in %ld day(s)", when,
-                 (long)((timegm(&tm) - now + 86399) / 86400));
+                 (long)((t - now + 86399) / 86400));
     } else if (e->expires_at && e->expires_at - 1 <= horizon) {
         if (!first_warning_today(host, now))
             return;
@@ -365,7 +365,7 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
     }
     if (best.worth_telling) {
         peer_address(s, io_fd, who);
-        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, w->seen.in.served, w->seen.in.nserved,
+        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in,
                     w->warning[best_slot][0] ? w->warning[best_slot] : NULL);
     }
     if (best.blocked) {

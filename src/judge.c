@@ -2,7 +2,6 @@
 #include "config.h"
 #include "judge.h"
 #include "memo.h"
-#include "ossl.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -17,16 +16,8 @@ const char *verdict_text(enum verdict v)
     }
 }
 
-static bool issued_by(X509 *child, X509 *parent)
-{
-    EVP_PKEY *key;
-    if (ossl.X509_check_issued(parent, child) != X509_V_OK)
-        return false;
-    key = ossl.X509_get0_pubkey(parent);
-    return key && ossl.X509_verify(child, key) == 1;
-}
-
-int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
+int chain_count_linked(const struct cert_ops *ops, const struct cert *const *served, int nserved,
+                       const struct cert **out, int max)
 {
     bool used[CHAIN_MAX] = { false };
     struct pin pins[CHAIN_MAX];
@@ -38,7 +29,7 @@ int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
     if (nserved > CHAIN_MAX)
         nserved = CHAIN_MAX;
     for (int i = 0; i < nserved; i++)
-        has_pin[i] = served[i] && pin_of_cert(served[i], &pins[i]) == 0;
+        has_pin[i] = served[i] && ops->pin(served[i], &pins[i]) == 0;
     /* A key counts once, however often (and in whatever certificates) it is
      * presented: mark every presented copy of a counted key as used. */
 #define COUNT(k)                                                                               \
@@ -50,13 +41,13 @@ int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
     } while (0)
     COUNT(0);
     while (n < max) {
-        X509 *child = out[n - 1];
+        const struct cert *child = out[n - 1];
         int found = -1;
         /* A self-signed certificate ends the chain: it issued itself. */
-        if (ossl.X509_check_issued(child, child) == X509_V_OK)
+        if (ops->self_issued(child))
             break;
         for (int i = 1; i < nserved && found < 0; i++)
-            if (!used[i] && served[i] && issued_by(child, served[i]))
+            if (!used[i] && served[i] && ops->issued(child, served[i]))
                 found = i;
         if (found < 0)
             break;
@@ -66,7 +57,7 @@ int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max)
     return n;
 }
 
-static void add_pin(struct judgement *j, const struct pin *p, X509 *cert)
+static void add_pin(struct judgement *j, const struct pin *p, const struct cert *cert)
 {
     for (int i = 0; i < j->ncounted; i++)
         if (memcmp(j->counted[i].hash, p->hash, PIN_LEN) == 0)
@@ -77,11 +68,11 @@ static void add_pin(struct judgement *j, const struct pin *p, X509 *cert)
     }
 }
 
-static void add_certs(struct judgement *j, X509 *const *certs, int n)
+static void add_certs(struct judgement *j, const struct cert *const *certs, int n)
 {
     for (int i = 0; i < n && i < VERIFIED_MAX; i++) {
         struct pin p;
-        if (certs[i] && pin_of_cert(certs[i], &p) == 0)
+        if (certs[i] && j->ops->pin(certs[i], &p) == 0)
             add_pin(j, &p, certs[i]);
     }
 }
@@ -105,11 +96,12 @@ static bool leaf_decides(const struct host_entry *e, const struct judgement *j)
 void judge_chain(const struct host_entry *entry, const struct chain_input *in, time_t now,
                  struct judgement *out)
 {
-    X509 *linked[CHAIN_MAX];
+    const struct cert *linked[CHAIN_MAX];
     const char *basis;
 
     memset(out, 0, sizeof *out);
     out->entry = entry;
+    out->ops = in->ops;
     out->matched = -1;
 
     if (in->verified && in->nverified > 0 && !in->resumed) {
@@ -135,7 +127,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
          * else counts: no memo lookup (a hash of the whole certificate). */
         bool leaf_pinned = leaf_decides(entry, out);
         if (!leaf_pinned)
-            m = memo_recall(in->served[0], remembered, MEMO_PINS);
+            m = memo_recall(in->ops, in->served[0], remembered, MEMO_PINS);
         /* Remembered keys stand for the chain: whatever signed the leaf has
          * the key that full handshake counted, so the presented chain's
          * signatures are checked again (a signature verification per
@@ -143,7 +135,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
          * cut at MEMO_PINS. */
         int n = 0;
         if (!leaf_pinned && (m == 0 || m >= MEMO_PINS)) {
-            n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
+            n = chain_count_linked(in->ops, in->served, in->nserved, linked, CHAIN_MAX);
             add_certs(out, linked, n);
         }
         for (int i = 0; i < m; i++)
@@ -152,7 +144,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
                 : n > 1 ? "resumed session, presented chain, signatures checked"
                         : "resumed session, leaf only";
     } else {
-        int n = chain_count_linked(in->served, in->nserved, linked, CHAIN_MAX);
+        int n = chain_count_linked(in->ops, in->served, in->nserved, linked, CHAIN_MAX);
         add_certs(out, linked, n);
         basis = n > 1 ? "presented chain, signatures checked" : "leaf only";
     }
@@ -166,7 +158,7 @@ void judge_chain(const struct host_entry *entry, const struct chain_input *in, t
      * presented one counts the leaf first. */
     if (!in->resumed && in->nserved > 0 && in->served[0] && out->ncounted > 1 &&
         !(out->matched == 0 && out->counted_cert[0] == in->served[0]))
-        memo_remember(in->served[0], out->counted, out->ncounted);
+        memo_remember(in->ops, in->served[0], out->counted, out->ncounted);
 
     if (!entry) {
         out->verdict = VERDICT_UNPINNED;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <time.h>
+#include "cert.h"
 #include "pin.h"
 #include "policy.h"
 
@@ -20,11 +21,16 @@ const char *verdict_text(enum verdict v);
  * verify depth (100) lets 101 certificates through. */
 #define VERIFIED_MAX 101
 
+/* A verification result that says the chain verified (OpenSSL's X509_V_OK;
+ * a GnuTLS status with no bit set). */
+#define VERIFY_OK 0
+
 /* What a finished handshake showed. */
 struct chain_input {
-    X509 *const *verified;   /* SSL_get0_verified_chain when verification said OK, else NULL */
+    const struct cert_ops *ops;          /* the TLS library's answers about the certificates below */
+    const struct cert *const *verified;  /* the verified chain when verification said OK, else NULL */
     int nverified;
-    X509 *const *served;     /* the presented chain, leaf first (may be only the leaf) */
+    const struct cert *const *served;    /* the presented chain, leaf first (may be only the leaf) */
     int nserved;
     bool resumed;            /* an abbreviated handshake: no verified chain exists */
 };
@@ -34,7 +40,8 @@ struct judgement {
     const struct host_entry *entry;     /* NULL: unpinned or error */
     int ncounted;                       /* certificates whose pins count */
     struct pin counted[VERIFIED_MAX];
-    X509 *counted_cert[VERIFIED_MAX];   /* the certificate of each pin; NULL when remembered */
+    const struct cert *counted_cert[VERIFIED_MAX]; /* the certificate of each pin; NULL when remembered */
+    const struct cert_ops *ops;         /* the library's answers about counted_cert */
     int matched;                        /* index into counted, or -1 */
     char reason[256];
 };
@@ -44,7 +51,8 @@ struct judgement {
  * a valid signature), found anywhere in the presented list, each used once. An
  * attacker's leaf followed by a genuine intermediate counts only the leaf.
  * Returns how many were written to `out` (at most `max`). */
-int chain_count_linked(X509 *const *served, int nserved, X509 **out, int max);
+int chain_count_linked(const struct cert_ops *ops, const struct cert *const *served, int nserved,
+                       const struct cert **out, int max);
 
 /* Judge one handshake against `entry` (NULL: no entry matched) at time `now`.
  * Resumed sessions are judged on the leaf plus what an earlier full handshake

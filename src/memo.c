@@ -59,11 +59,11 @@ static bool read_slot(struct slot *s, struct record *r, unsigned *seq_out)
     return false;
 }
 
-void memo_remember(X509 *leaf, const struct pin *pins, int npins)
+void memo_remember(const struct cert_ops *ops, const struct cert *leaf, const struct pin *pins, int npins)
 {
     struct record r;
     uint64_t w[MEMO_WORDS];
-    if (cert_fingerprint(leaf, r.leaf) != 0)
+    if (ops->fingerprint(leaf, r.leaf) != 0)
         return;
     if (npins > MEMO_PINS)
         npins = MEMO_PINS;
@@ -92,11 +92,11 @@ void memo_remember(X509 *leaf, const struct pin *pins, int npins)
     atomic_store_explicit(&s->seq, seq + 2, memory_order_release);
 }
 
-int memo_recall(X509 *leaf, struct pin *out, int max)
+int memo_recall(const struct cert_ops *ops, const struct cert *leaf, struct pin *out, int max)
 {
     unsigned char fp[PIN_LEN];
     struct record r;
-    if (cert_fingerprint(leaf, fp) != 0)
+    if (ops->fingerprint(leaf, fp) != 0)
         return 0;
     struct slot *set = set_for(fp);
     for (int i = 0; i < MEMO_WAYS; i++) {

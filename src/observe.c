@@ -1,6 +1,7 @@
 #include "config.h"
 #include "observe.h"
 #include "ossl.h"
+#include "ossl_cert.h"
 #include <string.h>
 
 static int stack_to_array(STACK_OF(X509) *sk, X509 **out, int max)
@@ -44,9 +45,10 @@ void observe_handshake(SSL *s, struct observed *o)
     /* A resumed session says OK from the session but has no verified chain. */
     if (!o->in.resumed && o->verify_result == X509_V_OK)
         nverified = stack_to_array(ossl.SSL_get0_verified_chain(s), o->verified, VERIFIED_MAX);
-    o->in.served = o->served;
+    o->in.ops = &ossl_cert_ops;
+    o->in.served = (const struct cert *const *)o->served;
     o->in.nserved = nserved;
-    o->in.verified = nverified ? o->verified : NULL;
+    o->in.verified = nverified ? (const struct cert *const *)o->verified : NULL;
     o->in.nverified = nverified;
 }
 
@@ -61,9 +63,10 @@ void observe_verification(X509_STORE_CTX *ctx, bool verified, long error, struct
     o->verify_result = verified ? X509_V_OK : (error != X509_V_OK ? error : X509_V_ERR_UNSPECIFIED);
     if (verified)
         nverified = stack_to_array(ossl.X509_STORE_CTX_get0_chain(ctx), o->verified, VERIFIED_MAX);
-    o->in.served = o->served;
+    o->in.ops = &ossl_cert_ops;
+    o->in.served = (const struct cert *const *)o->served;
     o->in.nserved = nserved;
-    o->in.verified = nverified ? o->verified : NULL;
+    o->in.verified = nverified ? (const struct cert *const *)o->verified : NULL;
     o->in.nverified = nverified;
 }
 

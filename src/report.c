@@ -1,6 +1,5 @@
 #include "config.h"
 #include "report.h"
-#include "ossl.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,47 +248,21 @@ void report_line(const struct event *ev, struct text *out)
     text_add(out, "\n", 1);
 }
 
-static void name_text(const X509_NAME *name, char *out, size_t cap)
-{
-    BIO *b = ossl.BIO_new(ossl.BIO_s_mem());
-    char *data = NULL;
-    long n;
-    out[0] = '\0';
-    if (!b)
-        return;
-    if (name && ossl.X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0) {
-        n = ossl.BIO_ctrl(b, BIO_CTRL_INFO, 0, &data);
-        if (n > 0 && data) {
-            size_t len = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
-            memcpy(out, data, len);
-            out[len] = '\0';
-        }
-    }
-    ossl.BIO_free(b);
-}
-
-void cert_describe_pin(X509 *cert, struct cert_info *out)
+void cert_describe_pin(const struct cert_ops *ops, const struct cert *cert, struct cert_info *out)
 {
     struct pin p;
     memset(out, 0, sizeof *out);
-    if (pin_of_cert(cert, &p) == 0)
+    if (ops->pin(cert, &p) == 0)
         pin_format(&p, out->pin);
 }
 
-void cert_describe_rest(X509 *cert, struct cert_info *out)
+void cert_describe_rest(const struct cert_ops *ops, const struct cert *cert, struct cert_info *out)
 {
-    struct tm tm;
-    const ASN1_TIME *t;
-
-    name_text(ossl.X509_get_subject_name(cert), out->subject, sizeof out->subject);
-    name_text(ossl.X509_get_issuer_name(cert), out->issuer, sizeof out->issuer);
-    t = ossl.X509_get0_notAfter(cert);
-    if (t && ossl.ASN1_TIME_to_tm(t, &tm) == 1)
-        strftime(out->not_after, sizeof out->not_after, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ops->describe(cert, out);
 }
 
-void cert_describe(X509 *cert, struct cert_info *out)
+void cert_describe(const struct cert_ops *ops, const struct cert *cert, struct cert_info *out)
 {
-    cert_describe_pin(cert, out);
-    cert_describe_rest(cert, out);
+    cert_describe_pin(ops, cert, out);
+    cert_describe_rest(ops, cert, out);
 }

@@ -5,14 +5,8 @@
 
 #include <stddef.h>
 #include <time.h>
+#include "cert.h"
 #include "pin.h"
-
-struct cert_info {
-    char subject[512];
-    char issuer[512];
-    char pin[PIN_TEXT_MAX];
-    char not_after[32];      /* RFC 3339, or empty when unreadable */
-};
 
 struct event {
     time_t time;
@@ -57,12 +51,12 @@ void report_json(const struct event *ev, struct text *out);
 /* One line of plain words and a newline, "pinshim: ..." */
 void report_line(const struct event *ev, struct text *out);
 
-/* Subject, issuer, pin and notAfter of a certificate, through `ossl`. */
-void cert_describe(X509 *cert, struct cert_info *out);
+/* Subject, issuer, pin and notAfter of a certificate, from its library. */
+void cert_describe(const struct cert_ops *ops, const struct cert *cert, struct cert_info *out);
 /* The same in two steps: the pin (all a repeat's coalescing key needs, see
  * log_repeat), then the names and the date (the costly part: name printing). */
-void cert_describe_pin(X509 *cert, struct cert_info *out);
-void cert_describe_rest(X509 *cert, struct cert_info *out);
+void cert_describe_pin(const struct cert_ops *ops, const struct cert *cert, struct cert_info *out);
+void cert_describe_rest(const struct cert_ops *ops, const struct cert *cert, struct cert_info *out);
 
 /* RFC 3339 UTC, "2026-11-24T15:20:00Z"; buf has 32 bytes. */
 void format_time(time_t t, char *buf);

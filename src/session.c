@@ -10,6 +10,7 @@
 #include "session.h"
 #include "judge.h"
 #include "ossl.h"
+#include "ossl_cert.h"
 #include "peer.h"
 #include "runtime.h"
 #include "tofu.h"
@@ -26,8 +27,8 @@ struct vet_work {
 static bool session_passes(const struct policy *p, SSL *s, const struct conn_state *c, X509 *leaf, int io_fd,
                            struct vet_work *w)
 {
-    X509 *served[1] = { leaf };
-    struct chain_input in = { .served = served, .nserved = 1, .resumed = true };
+    const struct cert *served[1] = { ossl_cert(leaf) };
+    struct chain_input in = { .ops = &ossl_cert_ops, .served = served, .nserved = 1, .resumed = true };
     time_t now = time(NULL);
 
     if (p->error)

@@ -261,7 +261,7 @@ const struct host_entry *tofu_resolve(const struct policy *p, const struct host_
     /* Learn only from a full handshake whose chain verified.  When the state
      * cannot be read nothing is known, and nothing is written either: a
      * verified chain is then judged as a first use would be. */
-    if (in->resumed || verify_result != X509_V_OK || in->nverified == 0) {
+    if (in->resumed || verify_result != VERIFY_OK || in->nverified == 0) {
         v->outcome = found < 0 ? TOFU_UNREADABLE : TOFU_NOTHING_YET;
         return &v->entry;
     }
@@ -270,7 +270,7 @@ const struct host_entry *tofu_resolve(const struct policy *p, const struct host_
     v->rec.kind = e->tofu;
     v->rec.learned = now;
     for (int i = 0; i < in->nverified && v->rec.npins < CHAIN_MAX; i++) {
-        if (pin_of_cert(in->verified[i], &v->rec.pins[v->rec.npins]) == 0)
+        if (in->ops->pin(in->verified[i], &v->rec.pins[v->rec.npins]) == 0)
             v->rec.npins++;
         if (e->tofu == TOFU_LEAF)
             break;

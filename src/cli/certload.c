@@ -8,6 +8,7 @@
  * asked for: an encrypted key is an error. */
 #include "config.h"
 #include "certload.h"
+#include "ossl_cert.h"
 #include "report.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -206,7 +207,7 @@ static int add_cert(struct reader *r, X509 *cert)
         /* k stays in the list: certload_buffer's cleanup frees the cert. */
         return failf(r, EX_DATAERR, "a certificate whose public key cannot be read");
     }
-    cert_describe(cert, &info);
+    cert_describe(&ossl_cert_ops, ossl_cert(cert), &info);
     strcpy(k->not_after, info.not_after);
     k->subject = name_text(X509_get_subject_name(cert));
     k->issuer = name_text(X509_get_issuer_name(cert));

@@ -5,6 +5,7 @@
 #include "tlsprobe.h"
 #include "cli.h"
 #include "observe.h"
+#include "ossl_cert.h"
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <arpa/inet.h>
@@ -364,29 +365,29 @@ static bool self_signed(X509 *x)
 
 static void describe(X509 *x, enum cert_role role, struct probe_cert *out)
 {
-    cert_describe(x, &out->info);
+    cert_describe(&ossl_cert_ops, ossl_cert(x), &out->info);
     out->role = role;
 }
 
 static void read_chain(const struct observed *o, struct probe_result *out)
 {
-    X509 *linked[CHAIN_MAX];
-    int nlinked = chain_count_linked(o->in.served, o->in.nserved, linked, CHAIN_MAX);
+    const struct cert *linked[CHAIN_MAX];
+    int nlinked = chain_count_linked(o->in.ops, o->in.served, o->in.nserved, linked, CHAIN_MAX);
 
     out->nserved = o->in.nserved;
     for (int i = 0; i < o->in.nserved; i++) {
-        X509 *x = o->in.served[i];
+        X509 *x = o->served[i];
         describe(x, i == 0 ? ROLE_LEAF : self_signed(x) ? ROLE_ROOT : ROLE_INTERMEDIATE, &out->served[i]);
         for (int k = 0; k < nlinked; k++)
-            if (linked[k] == x)
+            if (linked[k] == ossl_cert(x))
                 out->served[i].linked = true;
     }
     /* What verification added: normally the root from the trust store. */
     for (int i = 0; i < o->in.nverified; i++) {
-        X509 *x = o->in.verified[i];
+        X509 *x = o->verified[i];
         bool served = false;
         for (int k = 0; k < o->in.nserved && !served; k++)
-            served = X509_cmp(x, o->in.served[k]) == 0;
+            served = X509_cmp(x, o->served[k]) == 0;
         if (!served && out->nextra < CHAIN_MAX)
             describe(x, i == 0 ? ROLE_LEAF : self_signed(x) ? ROLE_ROOT : ROLE_INTERMEDIATE,
                      &out->extra[out->nextra++]);

@@ -18,6 +18,7 @@
 #include "judge.h"
 #include "minijson.h"
 #include "ossl.h"
+#include "ossl_cert.h"
 #include "report.h"
 
 #define MAX_CERTS (CHAIN_MAX + 2)
@@ -44,7 +45,7 @@ static void check_linked(X509 *const *served, int nserved)
 {
     X509 *out[CHAIN_MAX];
     struct pin pins[CHAIN_MAX];
-    int n = chain_count_linked(served, nserved, out, CHAIN_MAX);
+    int n = chain_count_linked(&ossl_cert_ops, (const struct cert *const *)served, nserved, (const struct cert **)out, CHAIN_MAX);
     FUZZ_ASSERT(n >= 0 && n <= CHAIN_MAX && n <= nserved, "%d counted of %d", n, nserved);
     FUZZ_ASSERT(nserved == 0 || n >= 1, "the leaf does not count");
     if (n > 0)
@@ -101,7 +102,7 @@ static void check_report(X509 *const *certs, int n, const struct judgement *j)
     struct cert_info info[MAX_CERTS];
     char known[2][PIN_TEXT_MAX];
     for (int i = 0; i < n; i++) {
-        cert_describe(certs[i], &info[i]);
+        cert_describe(&ossl_cert_ops, ossl_cert(certs[i]), &info[i]);
         FUZZ_ASSERT(memchr(info[i].subject, '\0', sizeof info[i].subject) &&
                         memchr(info[i].issuer, '\0', sizeof info[i].issuer) &&
                         memchr(info[i].pin, '\0', sizeof info[i].pin) &&
@@ -167,9 +168,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_linked(certs, n);
 
-    struct chain_input full = { .served = certs, .nserved = n };
+    struct chain_input full = { .ops = &ossl_cert_ops, .served = (const struct cert *const *)certs, .nserved = n };
     if (flags & 32) {
-        full.verified = certs;
+        full.verified = (const struct cert *const *)certs;
         full.nverified = n;
     }
     struct judgement jf, jr;
@@ -181,7 +182,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same leaf resumed: only the leaf (as a session from i2d/d2i keeps)
      * and the whole presented list. */
     for (int k = 0; k < 2; k++) {
-        struct chain_input res = { .served = certs, .nserved = k == 0 && n > 0 ? 1 : n, .resumed = true };
+        struct chain_input res = { .ops = &ossl_cert_ops, .served = (const struct cert *const *)certs,
+                                   .nserved = k == 0 && n > 0 ? 1 : n, .resumed = true };
         judge_chain(&e, &res, now, &jr);
         check_judgement(&jr, &e);
         if (jf.ncounted > 1) {

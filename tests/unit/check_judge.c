@@ -9,6 +9,7 @@
 #include "judge.h"
 #include "memo.h"
 #include "ossl.h"
+#include "ossl_cert.h"
 #include "testpki.h"
 
 static struct testpki pki;
@@ -47,10 +48,28 @@ static struct host_entry entry_of(const struct pin *pins, size_t npins)
     return e;
 }
 
+/* The core takes certificates through cert_ops: OpenSSL's X509 here. */
+static int count_linked(X509 *const *served, int nserved, X509 **out, int max)
+{
+    return chain_count_linked(&ossl_cert_ops, (const struct cert *const *)served, nserved,
+                              (const struct cert **)out, max);
+}
+
+static int recall(X509 *leaf, struct pin *out, int max)
+{
+    return memo_recall(&ossl_cert_ops, ossl_cert(leaf), out, max);
+}
+
+static void remember(X509 *leaf, const struct pin *pins, int npins)
+{
+    memo_remember(&ossl_cert_ops, ossl_cert(leaf), pins, npins);
+}
+
 static struct judgement judge(const struct host_entry *e, X509 *const *verified, int nverified,
                               X509 *const *served, int nserved, bool resumed)
 {
-    struct chain_input in = { .verified = verified, .nverified = nverified, .served = served,
+    struct chain_input in = { .ops = &ossl_cert_ops, .verified = (const struct cert *const *)verified,
+                              .nverified = nverified, .served = (const struct cert *const *)served,
                               .nserved = nserved, .resumed = resumed };
     struct judgement j;
     memset(&j, 0x77, sizeof j);
@@ -85,18 +104,18 @@ START_TEST(test_count_linked_in_order)
 {
     X509 *served[] = { pki.leaf, pki.intermediate, pki.root };
     X509 *out[CHAIN_MAX];
-    ck_assert_int_eq(chain_count_linked(served, 3, out, CHAIN_MAX), 3);
+    ck_assert_int_eq(count_linked(served, 3, out, CHAIN_MAX), 3);
     ck_assert_ptr_eq(out[0], pki.leaf);
     ck_assert_ptr_eq(out[1], pki.intermediate);
     ck_assert_ptr_eq(out[2], pki.root);
 
-    ck_assert_int_eq(chain_count_linked(served, 2, out, CHAIN_MAX), 2);
+    ck_assert_int_eq(count_linked(served, 2, out, CHAIN_MAX), 2);
     ck_assert_ptr_eq(out[1], pki.intermediate);
-    ck_assert_int_eq(chain_count_linked(served, 1, out, CHAIN_MAX), 1);
+    ck_assert_int_eq(count_linked(served, 1, out, CHAIN_MAX), 1);
     ck_assert_ptr_eq(out[0], pki.leaf);
     /* at most `max` */
-    ck_assert_int_eq(chain_count_linked(served, 3, out, 2), 2);
-    ck_assert_int_eq(chain_count_linked(served, 3, out, 1), 1);
+    ck_assert_int_eq(count_linked(served, 3, out, 2), 2);
+    ck_assert_int_eq(count_linked(served, 3, out, 1), 1);
 }
 END_TEST
 
@@ -104,7 +123,7 @@ START_TEST(test_count_linked_wrong_order)
 {
     X509 *served[] = { pki.leaf, pki.root, pki.intermediate };
     X509 *out[CHAIN_MAX];
-    ck_assert_int_eq(chain_count_linked(served, 3, out, CHAIN_MAX), 3);
+    ck_assert_int_eq(count_linked(served, 3, out, CHAIN_MAX), 3);
     ck_assert_ptr_eq(out[0], pki.leaf);
     ck_assert_ptr_eq(out[1], pki.intermediate);
     ck_assert_ptr_eq(out[2], pki.root);
@@ -115,16 +134,16 @@ START_TEST(test_count_linked_duplicates)
 {
     X509 *served[] = { pki.leaf, pki.intermediate, pki.intermediate, pki.leaf };
     X509 *out[CHAIN_MAX];
-    ck_assert_int_eq(chain_count_linked(served, 4, out, CHAIN_MAX), 2);
+    ck_assert_int_eq(count_linked(served, 4, out, CHAIN_MAX), 2);
     ck_assert_ptr_eq(out[0], pki.leaf);
     ck_assert_ptr_eq(out[1], pki.intermediate);
 
     X509 *roots[] = { pki.leaf, pki.intermediate, pki.root, pki.root, pki.intermediate, pki.root };
-    ck_assert_int_eq(chain_count_linked(roots, N(roots), out, CHAIN_MAX), 3);
+    ck_assert_int_eq(count_linked(roots, N(roots), out, CHAIN_MAX), 3);
 
     /* a self-signed certificate alone */
     X509 *selfsigned[] = { pki.root, pki.root };
-    ck_assert_int_eq(chain_count_linked(selfsigned, 2, out, CHAIN_MAX), 1);
+    ck_assert_int_eq(count_linked(selfsigned, 2, out, CHAIN_MAX), 1);
 }
 END_TEST
 
@@ -138,15 +157,15 @@ START_TEST(test_count_linked_forged_issuer)
     ck_assert_int_ne(X509_verify(pki.evil_leaf, X509_get0_pubkey(pki.intermediate)), 1);
 
     X509 *a[] = { pki.evil_leaf, pki.intermediate, pki.root };
-    ck_assert_int_eq(chain_count_linked(a, 3, out, CHAIN_MAX), 1);
+    ck_assert_int_eq(count_linked(a, 3, out, CHAIN_MAX), 1);
     ck_assert_ptr_eq(out[0], pki.evil_leaf);
 
     X509 *b[] = { pki.evil_leaf, pki.intermediate, pki.evil_root, pki.root };
-    ck_assert_int_eq(chain_count_linked(b, 4, out, CHAIN_MAX), 1);
+    ck_assert_int_eq(count_linked(b, 4, out, CHAIN_MAX), 1);
 
     /* an honest attacker chain links to the attacker root only */
     X509 *c[] = { pki.evil_leaf2, pki.intermediate, pki.root, pki.evil_root };
-    ck_assert_int_eq(chain_count_linked(c, 4, out, CHAIN_MAX), 2);
+    ck_assert_int_eq(count_linked(c, 4, out, CHAIN_MAX), 2);
     ck_assert_ptr_eq(out[1], pki.evil_root);
 }
 END_TEST
@@ -164,7 +183,7 @@ START_TEST(test_count_linked_cycle)
                                                .signer = kx });
     X509 *out[CHAIN_MAX];
     X509 *served[] = { leaf, x_by_y, y_by_x };
-    ck_assert_int_eq(chain_count_linked(served, 3, out, CHAIN_MAX), 3);
+    ck_assert_int_eq(count_linked(served, 3, out, CHAIN_MAX), 3);
     ck_assert_ptr_eq(out[1], x_by_y);
     ck_assert_ptr_eq(out[2], y_by_x);
 
@@ -175,7 +194,7 @@ START_TEST(test_count_linked_cycle)
      * returns 7 certificates (x_by_y and y_by_x three times each).  Verdicts
      * are not affected (judge_chain drops repeated pins). */
     X509 *twice[] = { leaf, y_by_x, x_by_y, y_by_x, x_by_y, y_by_x, x_by_y };
-    int n = chain_count_linked(twice, N(twice), out, CHAIN_MAX);
+    int n = count_linked(twice, N(twice), out, CHAIN_MAX);
     for (int i = 0; i < n; i++)
         for (int k = i + 1; k < n; k++)
             ck_assert_msg(X509_cmp(out[i], out[k]) != 0,
@@ -196,13 +215,13 @@ START_TEST(test_count_linked_empty)
 {
     X509 *out[CHAIN_MAX];
     X509 *none[] = { NULL, pki.intermediate };
-    ck_assert_int_eq(chain_count_linked(NULL, 0, out, CHAIN_MAX), 0);
-    ck_assert_int_eq(chain_count_linked(none, 2, out, CHAIN_MAX), 0);
+    ck_assert_int_eq(count_linked(NULL, 0, out, CHAIN_MAX), 0);
+    ck_assert_int_eq(count_linked(none, 2, out, CHAIN_MAX), 0);
     X509 *one[] = { pki.leaf };
-    ck_assert_int_eq(chain_count_linked(one, 1, out, 0), 0);
+    ck_assert_int_eq(count_linked(one, 1, out, 0), 0);
     /* NULL holes in the list are skipped */
     X509 *holes[] = { pki.leaf, NULL, pki.intermediate, NULL };
-    ck_assert_int_eq(chain_count_linked(holes, 4, out, CHAIN_MAX), 2);
+    ck_assert_int_eq(count_linked(holes, 4, out, CHAIN_MAX), 2);
 }
 END_TEST
 
@@ -214,7 +233,7 @@ START_TEST(test_count_linked_too_many)
     for (int i = 1; i < MANY; i++)
         served[i] = pki.intermediate;
     memset(out, 0, sizeof out);
-    int n = chain_count_linked(served, MANY, out, CHAIN_MAX);
+    int n = count_linked(served, MANY, out, CHAIN_MAX);
     ck_assert_int_eq(n, 2);
 
     /* a genuine chain deeper than CHAIN_MAX: root -> ca1 -> ... -> ca(D-1) -> leaf */
@@ -231,7 +250,7 @@ START_TEST(test_count_linked_too_many)
     X509 *deep[DEPTH];
     for (int i = 0; i < DEPTH; i++)
         deep[i] = certs[DEPTH - 1 - i];
-    n = chain_count_linked(deep, DEPTH, out, CHAIN_MAX);
+    n = count_linked(deep, DEPTH, out, CHAIN_MAX);
     ck_assert_int_ge(n, 2);
     ck_assert_int_le(n, CHAIN_MAX);
     for (int i = 0; i < n; i++)
@@ -407,7 +426,7 @@ END_TEST
 START_TEST(test_judge_expiry)
 {
     X509 *served[] = { pki.leaf, pki.intermediate };
-    struct chain_input in = { .served = served, .nserved = 2 };
+    struct chain_input in = { .ops = &ossl_cert_ops, .served = (const struct cert *const *)served, .nserved = 2 };
     struct judgement j;
     time_t now = time(NULL);
 
@@ -539,7 +558,7 @@ START_TEST(test_resumed_after_leaf_pinned_full_handshake)
     struct judgement j = judge(&on_leaf, verified, 3, served, 2, false);
     ck_assert_int_eq(j.verdict, VERDICT_PASS);
     ck_assert_int_eq(j.matched, 0);
-    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), 0);
+    ck_assert_int_eq(recall(leaf, back, MEMO_PINS), 0);
 
     j = judge(&on_leaf, NULL, 0, leaf_only, 1, true);
     ck_assert_int_eq(j.verdict, VERDICT_PASS);
@@ -553,7 +572,7 @@ START_TEST(test_resumed_after_leaf_pinned_full_handshake)
      * to the key that matched */
     j = judge(&on_int, verified, 3, served, 2, false);
     ck_assert_int_eq(j.verdict, VERDICT_PASS);
-    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), 2);
+    ck_assert_int_eq(recall(leaf, back, MEMO_PINS), 2);
     X509_free(leaf);
 }
 END_TEST
@@ -638,19 +657,19 @@ START_TEST(test_memo_direct)
         memset(pins[i].hash, 0, PIN_LEN);
         pins[i].hash[0] = (unsigned char)(i + 1);
     }
-    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), 0);
-    memo_remember(leaf, pins, 3);
-    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), 3);
+    ck_assert_int_eq(recall(leaf, back, MEMO_PINS), 0);
+    remember(leaf, pins, 3);
+    ck_assert_int_eq(recall(leaf, back, MEMO_PINS), 3);
     for (int i = 0; i < 3; i++)
         ck_assert_mem_eq(back[i].hash, pins[i].hash, PIN_LEN);
-    ck_assert_int_eq(memo_recall(leaf, back, 2), 2);       /* at most max */
-    ck_assert_int_eq(memo_recall(other, back, MEMO_PINS), 0);
-    memo_remember(leaf, pins, MEMO_PINS + 4);                /* more than it keeps */
-    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS + 4), MEMO_PINS);
+    ck_assert_int_eq(recall(leaf, back, 2), 2);       /* at most max */
+    ck_assert_int_eq(recall(other, back, MEMO_PINS), 0);
+    remember(leaf, pins, MEMO_PINS + 4);                /* more than it keeps */
+    ck_assert_int_eq(recall(leaf, back, MEMO_PINS + 4), MEMO_PINS);
     for (int i = 0; i < MEMO_PINS; i++)
         ck_assert_mem_eq(back[i].hash, pins[i].hash, PIN_LEN);
     memo_after_fork();
-    ck_assert_int_eq(memo_recall(leaf, back, MEMO_PINS), MEMO_PINS);
+    ck_assert_int_eq(recall(leaf, back, MEMO_PINS), MEMO_PINS);
     X509_free(leaf);
     X509_free(other);
 }

@@ -9,6 +9,7 @@
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 #include "ossl.h"
+#include "ossl_cert.h"
 #include "pin.h"
 #include "testpki.h"
 

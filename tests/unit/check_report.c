@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "minijson.h"
 #include "ossl.h"
+#include "ossl_cert.h"
 #include "report.h"
 #include "testpki.h"
 
@@ -306,9 +307,9 @@ struct sample {
 static void sample_event(struct sample *s)
 {
     memset(s, 0, sizeof *s);
-    cert_describe(pki.leaf, &s->chain[0]);
-    cert_describe(pki.intermediate, &s->chain[1]);
-    cert_describe(pki.root, &s->chain[2]);
+    cert_describe(&ossl_cert_ops, ossl_cert(pki.leaf), &s->chain[0]);
+    cert_describe(&ossl_cert_ops, ossl_cert(pki.intermediate), &s->chain[1]);
+    cert_describe(&ossl_cert_ops, ossl_cert(pki.root), &s->chain[2]);
     snprintf(s->chain[0].subject, sizeof s->chain[0].subject, "%s", HOSTILE_SUBJECT);
     memcpy(s->known[0], s->chain[2].pin, PIN_TEXT_MAX);
     memcpy(s->known[1], "sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 52);
@@ -589,14 +590,14 @@ START_TEST(test_cert_describe)
     char want_pin[64];
     struct pin p;
 
-    cert_describe(pki.leaf, &ci);
+    cert_describe(&ossl_cert_ops, ossl_cert(pki.leaf), &ci);
     ck_assert_str_eq(ci.subject, "CN=leaf.example.com,O=Pinshim Test");
     ck_assert_str_eq(ci.issuer, "CN=Pinshim Test Intermediate,O=Pinshim Test");
     pki_pin_of_key(pki.leaf_key, &p);
     pki_pin_text(p.hash, want_pin);
     ck_assert_str_eq(ci.pin, want_pin);
 
-    cert_describe(pki.root, &ci);
+    cert_describe(&ossl_cert_ops, ossl_cert(pki.root), &ci);
     ck_assert_str_eq(ci.subject, "CN=Pinshim Test Root,O=Pinshim Test");
     ck_assert_str_eq(ci.issuer, ci.subject);
     pki_pin_of_key(pki.root_key, &p);
@@ -623,7 +624,7 @@ START_TEST(test_cert_describe_not_after)
                                                 .issuer = pki.intermediate, .signer = pki.int_key,
                                                 .not_before = t - 86400 * 400, .not_after = t });
         struct cert_info ci;
-        cert_describe(c, &ci);
+        cert_describe(&ossl_cert_ops, ossl_cert(c), &ci);
         ck_assert_str_eq(ci.not_after, when[i].want);
         X509_free(c);
     }
@@ -638,7 +639,7 @@ START_TEST(test_cert_describe_hostile_subject)
                                             .org = "O=x+y;z<>", .key = pki.leaf_key,
                                             .issuer = pki.intermediate, .signer = pki.int_key });
     struct cert_info ci;
-    cert_describe(c, &ci);
+    cert_describe(&ossl_cert_ops, ossl_cert(c), &ci);
     ck_assert_ptr_null(strchr(ci.subject, '\n'));
     ck_assert_msg(strstr(ci.subject, "CN=") == ci.subject, "%s", ci.subject);
     ck_assert_msg(strstr(ci.subject, ",O=") != NULL, "%s", ci.subject);
