@@ -3,7 +3,6 @@
 #include "judge.h"
 #include "log.h"
 #include "observe.h"
-#include "ossl.h"
 #include "peer.h"
 #include "report.h"
 #include "runtime.h"
@@ -61,7 +60,8 @@ struct judge_work *handshake_work_new(void)
         return NULL;
     if (w == t_work)
         t_work_busy = true;
-    w->seen.leaf = NULL;
+    w->seen.release = NULL;
+    w->seen.owned = NULL;
     return w;
 }
 
@@ -293,8 +293,7 @@ static void judge_name(const struct policy *p, const struct host_entry *entry, c
                        (j->verdict == VERDICT_UNPINNED && p->unpinned_block);
 }
 
-static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *c, struct judge_work *w,
-                       const char *checked, int io_fd)
+static bool judge_with(const struct policy *p, const struct handshake_id *id, struct judge_work *w)
 {
     const struct host_entry *entries[PEER_NAMES_MAX] = { NULL };
     int nentries = 0;
@@ -303,9 +302,9 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
     /* The peer's address costs a system call: taken here only when the
      * client gave no name (then the address names it) or an entry depends
      * on the port; else only for a verdict that is told (below). */
-    peer_names(s, c && c->sni_known ? c->sni : NULL, checked, who);
+    peer_names(id->sni, id->checked, who);
     if (who->nnames == 0 || p->has_port_entries)
-        peer_address(s, io_fd, who);
+        peer_address(id->fd, id->io_fd, who);
     int noff = 0;
     if (!p->error) {
         for (int i = 0; i < who->nnames; i++) {
@@ -364,7 +363,7 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
         best.worth_telling = true;
     }
     if (best.worth_telling) {
-        peer_address(s, io_fd, who);
+        peer_address(id->fd, id->io_fd, who);
         log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in,
                     w->warning[best_slot][0] ? w->warning[best_slot] : NULL);
     }
@@ -377,7 +376,7 @@ static bool judge_with(const struct policy *p, SSL *s, const struct conn_state *
     return !best.blocked;
 }
 
-bool handshake_judge(SSL *s, const struct conn_state *c, struct judge_work *w, const char *checked, int io_fd)
+bool handshake_judge(const struct handshake_id *id, struct judge_work *w)
 {
     const struct policy *p = runtime_acquire();
     w->why[0] = '\0';
@@ -385,12 +384,7 @@ bool handshake_judge(SSL *s, const struct conn_state *c, struct judge_work *w, c
         snprintf(w->why, sizeof w->why, "no memory for the policy");
         return false; /* fail closed */
     }
-    /* What OpenSSL pushes on the error queue while we look (a forged
-     * signature, say) is ours to drop: the program must see its own errors
-     * and, on a block, ours first (curl reports the first). */
-    ossl.ERR_set_mark();
-    bool allowed = !runtime_covers_program(p) || judge_with(p, s, c, w, checked, io_fd);
-    ossl.ERR_pop_to_mark();
+    bool allowed = !runtime_covers_program(p) || judge_with(p, id, w);
     runtime_release(p);
     return allowed;
 }

@@ -7,9 +7,7 @@
 #define PINSHIM_HANDSHAKE_H
 
 #include <stdbool.h>
-#include <openssl/ssl.h>
 
-#include "conn.h"
 #include "judge.h"
 #include "observe.h"
 #include "peer.h"
@@ -29,11 +27,18 @@ struct judge_work {
 struct judge_work *handshake_work_new(void);
 void handshake_work_free(struct judge_work *w);
 
-/* Judge the handshake `w->seen` describes.  `checked`: the host name the
- * chain verified against (the client asked for it to be checked), or NULL.
- * `io_fd`: the socket the handshake's bytes came over when the SSL does not
- * say (-1: unknown).  true: allowed; false: refused, `w->why` says why (the
- * caller acts, block.h).  Logs the verdict when it is worth telling. */
-bool handshake_judge(SSL *s, const struct conn_state *c, struct judge_work *w, const char *checked, int io_fd);
+/* Who the client meant, as its TLS library's glue read it off the session. */
+struct handshake_id {
+    const char *sni;         /* the SNI name set for this handshake; NULL: none */
+    const char *checked;     /* the host name the chain verified against (the client asked
+                              * for it to be checked); NULL: none */
+    int fd;                  /* the session's own socket; -1: its I/O layer hides it */
+    int io_fd;               /* the socket this thread last moved bytes on; -1: none */
+};
+
+/* Judge the handshake `w->seen` describes, for the client `id`.  true:
+ * allowed; false: refused, `w->why` says why (the caller acts).  Logs the
+ * verdict when it is worth telling. */
+bool handshake_judge(const struct handshake_id *id, struct judge_work *w);
 
 #endif

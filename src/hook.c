@@ -22,6 +22,8 @@
 #include "block.h"
 #include "conn.h"
 #include "handshake.h"
+#include "ossl_handshake.h"
+#include "ossl_observe.h"
 #include "net_hook.h"
 #include "ossl.h"
 #include "route.h"
@@ -79,7 +81,7 @@ static bool judge_finished(SSL *s, struct conn_state *c)
     const char *checked = NULL;
     if (!w->seen.in.resumed && w->seen.in.nverified > 0)
         checked = ossl.SSL_get0_peername(s);
-    bool allowed = handshake_judge(s, c, w, checked, net_last_socket());
+    bool allowed = ossl_handshake_judge(s, c, w, checked, net_last_socket());
     if (c)
         c->flags |= CONN_JUDGED;
     if (!allowed)

@@ -14,6 +14,11 @@ static inline const struct cert *ossl_cert(const X509 *c)
     return (const struct cert *)c;
 }
 
+static inline X509 *ossl_x509(const struct cert *c)
+{
+    return (X509 *)c; /* NOLINT: the certificate is OpenSSL's; its calls take no const */
+}
+
 /* The pin of a DER SubjectPublicKeyInfo (SHA-256 from libcrypto). */
 int pin_of_spki_der(const unsigned char *der, size_t len, struct pin *out);
 

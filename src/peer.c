@@ -1,6 +1,5 @@
 #include "config.h"
 #include "peer.h"
-#include "ossl.h"
 #include "sockname.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -53,26 +52,25 @@ static void add_name(struct peer *p, const char *name, bool from_address)
     n->from_address = from_address;
 }
 
-void peer_names(SSL *s, const char *sni, const char *checked, struct peer *out)
+void peer_names(const char *sni, const char *checked, struct peer *out)
 {
     out->nnames = 0;
     out->address_looked = false;
     out->port = 0;
     out->addr[0] = '\0';
-    add_name(out, sni ? sni : ossl.SSL_get_servername(s, TLSEXT_NAMETYPE_host_name), false);
+    add_name(out, sni, false);
     add_name(out, checked, false);
 }
 
-void peer_address(SSL *s, int io_fd, struct peer *out)
+void peer_address(int fd, int io_fd, struct peer *out)
 {
     char ip[INET6_ADDRSTRLEN];
     struct sockaddr_storage ss;
-    int family, fd;
+    int family;
 
     if (out->address_looked)
         return;
     out->address_looked = true;
-    fd = ossl.SSL_get_fd(s);
     family = socket_peer(fd, &ss, ip, &out->port);
     if (family < 0 && io_fd >= 0 && io_fd != fd) {
         fd = io_fd;

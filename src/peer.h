@@ -10,7 +10,6 @@
 #define PINSHIM_PEER_H
 
 #include <stdbool.h>
-#include <openssl/ssl.h>
 #include "policy.h"
 
 #define PEER_NAMES_MAX 4
@@ -29,15 +28,14 @@ struct peer {
     char addr[64];           /* "ip:port" or "[ip6]:port"; empty when unknown */
 };
 
-/* The names the client gave: `sni` (the name set when the handshake started,
- * "" for none, NULL when not noted: then SSL_get_servername) and `checked`
- * (the host name the chain verified against, or NULL). */
-void peer_names(SSL *s, const char *sni, const char *checked, struct peer *out);
+/* The names the client gave: `sni` (NULL or "" for none) and `checked` (the
+ * host name the chain verified against, or NULL). */
+void peer_names(const char *sni, const char *checked, struct peer *out);
 
 /* Port and address of the peer (a system call: only when needed, issue 6)
  * and, when the client gave no name, the resolved name and the IP address as
- * names.  `io_fd`: a socket this thread used in the handshake (-1 if none),
- * for clients whose BIO hides the descriptor (curl). */
-void peer_address(SSL *s, int io_fd, struct peer *out);
+ * names.  `fd`: the session's own socket (-1: its BIO hides it, as curl's
+ * does); `io_fd`: a socket this thread used in the handshake (-1 if none). */
+void peer_address(int fd, int io_fd, struct peer *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include "judge.h"
 #include "ossl.h"
 #include "ossl_cert.h"
+#include "ossl_handshake.h"
 #include "peer.h"
 #include "runtime.h"
 #include "tofu.h"
@@ -33,9 +34,11 @@ static bool session_passes(const struct policy *p, SSL *s, const struct conn_sta
 
     if (p->error)
         return false; /* refused anyway: let the full handshake say why */
-    peer_names(s, c && c->sni_known ? c->sni : NULL, NULL, &w->who);
+    struct handshake_id id;
+    ossl_handshake_id(s, c, NULL, io_fd, &id);
+    peer_names(id.sni, NULL, &w->who);
     if (w->who.nnames == 0 || p->has_port_entries)
-        peer_address(s, io_fd, &w->who);
+        peer_address(id.fd, id.io_fd, &w->who);
     for (int i = 0; i < w->who.nnames; i++) {
         if (!w->who.names[i].valid)
             continue;

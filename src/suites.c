@@ -26,6 +26,7 @@
 #include "suites.h"
 #include "block.h"
 #include "ossl.h"
+#include "ossl_handshake.h"
 #include "peer.h"
 #include "route.h"
 #include "runtime.h"
@@ -84,9 +85,11 @@ static bool refuses_anonymous(const struct policy *p, SSL *s, const struct conn_
 {
     if (p->error)
         return true; /* refused anyway: offer nothing that hides a key */
-    peer_names(s, c->sni_known ? c->sni : NULL, NULL, who);
+    struct handshake_id id;
+    ossl_handshake_id(s, c, NULL, io_fd, &id);
+    peer_names(id.sni, NULL, who);
     if (who->nnames == 0 || p->has_port_entries)
-        peer_address(s, io_fd, who);
+        peer_address(id.fd, id.io_fd, who);
     time_t now = time(NULL);
     bool any_entry = false;
     for (int i = 0; i < who->nnames; i++) {

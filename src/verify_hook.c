@@ -19,6 +19,8 @@
 #include "block.h"
 #include "conn.h"
 #include "handshake.h"
+#include "ossl_handshake.h"
+#include "ossl_observe.h"
 #include "net_hook.h"
 #include "observe.h"
 #include "ossl.h"
@@ -58,7 +60,7 @@ static bool judge_verification(SSL *s, X509_STORE_CTX *ctx, bool verified, long 
         X509_VERIFY_PARAM *param = ossl.X509_STORE_CTX_get0_param(ctx);
         checked = param ? ossl.X509_VERIFY_PARAM_get0_peername(param) : NULL;
     }
-    allowed = handshake_judge(s, c, w, checked, io_fd);
+    allowed = ossl_handshake_judge(s, c, w, checked, io_fd);
     if (c)
         c->flags |= CONN_JUDGED;
     if (!allowed) {

@@ -4,7 +4,7 @@
 #include "config.h"
 #include "tlsprobe.h"
 #include "cli.h"
-#include "observe.h"
+#include "ossl_observe.h"
 #include "ossl_cert.h"
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -376,7 +376,7 @@ static void read_chain(const struct observed *o, struct probe_result *out)
 
     out->nserved = o->in.nserved;
     for (int i = 0; i < o->in.nserved; i++) {
-        X509 *x = o->served[i];
+        X509 *x = ossl_x509(o->served[i]);
         describe(x, i == 0 ? ROLE_LEAF : self_signed(x) ? ROLE_ROOT : ROLE_INTERMEDIATE, &out->served[i]);
         for (int k = 0; k < nlinked; k++)
             if (linked[k] == ossl_cert(x))
@@ -384,16 +384,16 @@ static void read_chain(const struct observed *o, struct probe_result *out)
     }
     /* What verification added: normally the root from the trust store. */
     for (int i = 0; i < o->in.nverified; i++) {
-        X509 *x = o->verified[i];
+        X509 *x = ossl_x509(o->verified[i]);
         bool served = false;
         for (int k = 0; k < o->in.nserved && !served; k++)
-            served = X509_cmp(x, o->served[k]) == 0;
+            served = X509_cmp(x, ossl_x509(o->served[k])) == 0;
         if (!served && out->nextra < CHAIN_MAX)
             describe(x, i == 0 ? ROLE_LEAF : self_signed(x) ? ROLE_ROOT : ROLE_INTERMEDIATE,
                      &out->extra[out->nextra++]);
     }
-    if (o->leaf) {
-        const ASN1_TIME *t = X509_get0_notAfter(o->leaf);
+    if (o->in.nserved > 0) {
+        const ASN1_TIME *t = X509_get0_notAfter(ossl_x509(o->served[0]));
         struct tm tm;
         if (t && ASN1_TIME_to_tm(t, &tm) == 1) {
             out->leaf_not_after = timegm(&tm);
