@@ -78,7 +78,7 @@ void handshake_work_free(struct judge_work *w)
 
 static void log_verdict(const struct policy *p, const struct host_entry *entry, const char *host,
                         const struct peer *who, enum mode mode, const struct judgement *j, bool blocked,
-                        const struct chain_input *in, const char *warning)
+                        const struct chain_input *in, const char *library, const char *warning)
 {
     char (*known)[PIN_TEXT_MAX] = NULL;
     char matched[PIN_TEXT_MAX];
@@ -120,7 +120,7 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
         pin_format(&j->counted[j->matched], matched);
 
     ev.program = runtime_program();
-    ev.library = runtime_library();
+    ev.library = library;
     ev.pid = (long)getpid();
     ev.port = who->port;
     ev.peer = who->addr[0] ? who->addr : NULL;
@@ -364,7 +364,7 @@ static bool judge_with(const struct policy *p, const struct handshake_id *id, st
     }
     if (best.worth_telling) {
         peer_address(id->fd, id->io_fd, who);
-        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in,
+        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in, id->library,
                     w->warning[best_slot][0] ? w->warning[best_slot] : NULL);
     }
     if (best.blocked) {

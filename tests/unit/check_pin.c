@@ -10,6 +10,7 @@
 #include <openssl/rsa.h>
 #include "ossl.h"
 #include "ossl_cert.h"
+#include "der.h"
 #include "pin.h"
 #include "testpki.h"
 
@@ -317,6 +318,64 @@ START_TEST(test_pin_of_cert_key_shapes)
 }
 END_TEST
 
+/* der_cert_spki (for libraries that hand out DER): the SubjectPublicKeyInfo
+ * found in the certificate's own bytes is the one i2d_PUBKEY writes, for
+ * every shape of key; anything not shaped like a certificate is refused. */
+static void check_der_spki(X509 *cert, const char *what)
+{
+    unsigned char *der = NULL, *spki_want = NULL;
+    int len = i2d_X509(cert, &der);
+    int want_len = i2d_PUBKEY(X509_get0_pubkey(cert), &spki_want);
+    const unsigned char *spki = NULL;
+    size_t spki_len = 0;
+    ck_assert_int_gt(len, 0);
+    ck_assert_int_gt(want_len, 0);
+    ck_assert_msg(der_cert_spki(der, (size_t)len, &spki, &spki_len) == 0, "%s: no SPKI found", what);
+    ck_assert_msg(spki_len == (size_t)want_len && memcmp(spki, spki_want, spki_len) == 0,
+                  "%s: SPKI differs from i2d_PUBKEY's", what);
+    /* Cut anywhere before the SPKI's end, it is refused, never read past. */
+    size_t end = (size_t)(spki - der) + spki_len;
+    for (size_t cut = 0; cut < end; cut += 7) {
+        unsigned char *copy = malloc(cut ? cut : 1);
+        memcpy(copy, der, cut);
+        ck_assert_msg(der_cert_spki(copy, cut, &spki, &spki_len) != 0, "%s cut at %zu: accepted", what, cut);
+        free(copy);
+    }
+    OPENSSL_free(der);
+    OPENSSL_free(spki_want);
+}
+
+START_TEST(test_der_cert_spki)
+{
+    check_der_spki(pki.root, "root");
+    check_der_spki(pki.intermediate, "intermediate");
+    check_der_spki(pki.leaf, "leaf");
+    static const struct { const char *alg, *param; } shapes[] = {
+        { "RSA", NULL }, { "RSA-PSS", "SHA256" }, { "EC", "explicit" }, { "ED25519", NULL }, { "ED448", NULL },
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        EVP_PKEY *k = key_of(shapes[i].alg, shapes[i].param);
+        X509 *cert = pki_cert(&(struct pki_spec){ .cn = "shape.example.com", .key = k, .issuer = pki.intermediate,
+                                                   .signer = pki.int_key });
+        check_der_spki(cert, shapes[i].alg);
+        X509_free(cert);
+        EVP_PKEY_free(k);
+    }
+    /* Not a certificate. */
+    const unsigned char *spki;
+    size_t spki_len;
+    static const unsigned char junk[][8] = {
+        { 0x02, 0x01, 0x00 },                         /* an INTEGER */
+        { 0x30, 0x03, 0x02, 0x01, 0x00 },             /* a SEQUENCE holding no SEQUENCE */
+        { 0x30, 0x84, 0xff, 0xff, 0xff, 0xff },       /* a length beyond the input */
+        { 0x30, 0x80, 0x30, 0x80, 0x00, 0x00 },       /* BER's indefinite length */
+    };
+    for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
+        ck_assert_int_ne(der_cert_spki(junk[i], sizeof junk[i], &spki, &spki_len), 0);
+    ck_assert_int_ne(der_cert_spki(NULL, 0, &spki, &spki_len), 0);
+}
+END_TEST
+
 START_TEST(test_pin_of_spki_der)
 {
     unsigned char *der = NULL;
@@ -405,6 +464,7 @@ static Suite *pin_suite(void)
     tcase_add_test(tc, test_pin_of_cert_independent);
     tcase_add_test(tc, test_pin_of_cert_key_shapes);
     tcase_add_test(tc, test_pin_of_spki_der);
+    tcase_add_test(tc, test_der_cert_spki);
     tcase_add_test(tc, test_pin_same_key_other_cert);
     tcase_add_test(tc, test_cert_fingerprint);
     suite_add_tcase(s, tc);
