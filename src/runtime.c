@@ -234,13 +234,6 @@ static void publish(struct snapshot *s)
     snapshot_put(old);
 }
 
-bool runtime_in_scope(void)
-{
-    if (!runtime_ready())
-        return false;
-    maybe_reload(); /* a program outside `programs` must notice being put in */
-    return atomic_load_explicit(&covers_now, memory_order_acquire);
-}
 
 /* "pinshim: " what1 what2 on stderr and syslog, as the policy says.  The line
  * is built on the heap: a config path can be PATH_MAX long and a handshake
@@ -470,6 +463,20 @@ bool runtime_ready(void)
     if (atomic_load_explicit(&bound, memory_order_acquire))
         return true;
     return atomic_load(&no_libssl_yet) && current && bind_late();
+}
+
+bool runtime_covers(void)
+{
+    pthread_once(&once, initialise);
+    if (!current)
+        return false;
+    maybe_reload(); /* a program outside `programs` must notice being put in */
+    return atomic_load_explicit(&covers_now, memory_order_acquire);
+}
+
+bool runtime_in_scope(void)
+{
+    return runtime_ready() && runtime_covers();
 }
 
 void runtime_uncovered(const char *what)

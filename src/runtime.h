@@ -35,6 +35,10 @@ bool runtime_covers_program(const struct policy *p);
  * whether to look at all.  A reload is noticed by the next judgement. */
 bool runtime_in_scope(void);
 
+/* The same without OpenSSL: the policy is loaded (once) and covers this
+ * program.  For another TLS library's glue (GnuTLS), bound on its own. */
+bool runtime_covers(void);
+
 /* The ex_data index that holds each SSL's pinshim state (conn.h). */
 int runtime_ssl_index(void);
 

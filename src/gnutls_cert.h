@@ -1,0 +1,43 @@
+/* GnuTLS's certificates for the neutral core (cert.h).  A certificate is
+ * either one the peer presented (its DER, as gnutls_certificate_get_peers
+ * hands it out, valid while the session lives) or one met on the verified
+ * path while GnuTLS verified the chain (known by its pin and expiry only:
+ * GnuTLS frees those objects when verification returns). */
+#ifndef PINSHIM_GNUTLS_CERT_H
+#define PINSHIM_GNUTLS_CERT_H
+
+#include <stdbool.h>
+#include <time.h>
+#include "cert.h"
+#include "gnutls_api.h"
+
+struct gnutls_cert {
+    const unsigned char *der;   /* NULL: a path certificate, known by pin and expiry */
+    unsigned der_len;
+    gnutls_x509_crt_t crt;      /* imported when first needed; freed by gnutls_cert_clear() */
+    bool pin_known;
+    int pin_rc;
+    struct pin pin;
+    time_t not_after;           /* 0: unknown yet (or unreadable) */
+};
+
+extern const struct cert_ops gnutls_cert_ops;
+
+static inline const struct cert *gnutls_cert_ref(const struct gnutls_cert *c)
+{
+    return (const struct cert *)c;
+}
+
+/* A presented certificate. */
+void gnutls_cert_of_der(struct gnutls_cert *c, const gnutls_datum_t *der);
+
+/* A certificate met on the verified path: its pin and expiry, taken now
+ * (the object is GnuTLS's and short-lived).  0, or -1 when unreadable. */
+int gnutls_cert_of_crt(struct gnutls_cert *c, gnutls_x509_crt_t crt);
+
+/* The pin of a certificate's DER (SHA-256 of its SubjectPublicKeyInfo). */
+int gnutls_pin_of_der(const unsigned char *der, size_t len, struct pin *out);
+
+void gnutls_cert_clear(struct gnutls_cert *c);
+
+#endif

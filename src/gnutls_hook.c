@@ -1,0 +1,502 @@
+/* GnuTLS client sessions judged (DESIGN 12): hook -> judge -> act for
+ * libgnutls 3.7, bound at run time in processes that have it loaded.
+ *
+ * Where the verdict is given, inside the handshake:
+ *  - gnutls_certificate_verify_peers{,2,3}: a session-level verifier (apt's,
+ *    gnutls_session_set_verify_cert's) calls them through libgnutls's symbol
+ *    table; the chain is judged right after GnuTLS verified it, with the
+ *    verified path read from GnuTLS's verify output callback, and a refusal
+ *    adds GNUTLS_CERT_INVALID to the status, so the verifier fails the
+ *    handshake and gnutls_session_get_verify_cert_status says so;
+ *  - a verify function of ours on the session (wrapping the program's) and on
+ *    the certificate credentials when they are attached (wrapping the
+ *    program's): clients that verify only after the handshake (wget,
+ *    libcurl-gnutls) or not at all are judged there, and a refusal fails the
+ *    handshake with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+ *  - gnutls_handshake's end: a handshake no verify function saw (a resumed
+ *    session, a pre-shared key) is judged there (the backstop);
+ *  - the record calls refuse on a refused session, whatever calls them.
+ * Server sessions are never judged. */
+#include "config.h"
+#include "gnutls_api.h"
+#include "gnutls_cert.h"
+#include "gnutls_state.h"
+#include "handshake.h"
+#include "net_hook.h"
+#include "runtime.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- binding ---- */
+
+static pthread_once_t bind_once = PTHREAD_ONCE_INIT;
+static bool bound;
+static char version[64];
+static char bind_failure[200];
+
+static void do_bind(void)
+{
+    bound = gnutls_bind_runtime((const void *)&do_bind, version, sizeof version, bind_failure,
+                                sizeof bind_failure) == 0;
+}
+
+/* Bound, and the program in scope (a policy is loaded on the way). */
+static bool judging(void)
+{
+    pthread_once(&bind_once, do_bind);
+    if (!bound)
+        return false;
+    return runtime_covers();
+}
+
+/* The real function when binding failed: the next object's (passing
+ * everything through untouched, as for any library pinshim cannot judge). */
+#define REAL(name) (bound ? gnu.name : (__typeof__(gnu.name))next_symbol(#name))
+
+static void *next_symbol(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+static bool ready(void)
+{
+    pthread_once(&bind_once, do_bind);
+    return bound;
+}
+
+/* ---- what the session showed ---- */
+
+/* The verified path, as GnuTLS's verify output callback reports it while it
+ * verifies: one (certificate, issuer) pair a link, top of the chain first.
+ * Per thread: the callback is not told the session. */
+#define PATH_MAX_PAIRS 32
+struct path_record {
+    int n;
+    gnutls_verify_output_function *app;   /* the program's own, called too */
+    struct {
+        gnutls_x509_crt_t cert, issuer;   /* identities only: GnuTLS frees them after */
+        struct gnutls_cert c, i;
+        unsigned status;
+    } pairs[PATH_MAX_PAIRS];
+};
+static THREAD_LOCAL struct path_record *t_path;
+
+static int output_callback(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x509_crl_t crl,
+                           unsigned int verification_output)
+{
+    struct path_record *r = t_path;
+    if (r && !crl && cert && issuer && r->n < PATH_MAX_PAIRS) {
+        int k = r->n++;
+        r->pairs[k].cert = cert;
+        r->pairs[k].issuer = issuer;
+        r->pairs[k].status = verification_output;
+        gnutls_cert_of_crt(&r->pairs[k].c, cert);
+        gnutls_cert_of_crt(&r->pairs[k].i, issuer);
+    }
+    return r && r->app ? r->app(cert, issuer, crl, verification_output) : 0;
+}
+
+struct observation {
+    struct gnutls_cert served[CHAIN_MAX];
+    int nserved;
+    struct gnutls_cert path[PATH_MAX_PAIRS + 1];
+    int npath;
+};
+
+static void release_observation(struct observed *o)
+{
+    struct observation *g = o->owned;
+    for (int i = 0; i < g->nserved; i++)
+        gnutls_cert_clear(&g->served[i]);
+    free(g);
+}
+
+/* The verified path in order, leaf first: the leaf is the certificate that
+ * issued nothing; each next one is the issuer of the one before. */
+static int order_path(const struct path_record *r, struct gnutls_cert *out, int max)
+{
+    int at = -1, n = 0;
+    for (int i = 0; i < r->n && at < 0; i++) {
+        bool issuer_of_some = false;
+        for (int k = 0; k < r->n; k++)
+            issuer_of_some = issuer_of_some || r->pairs[k].issuer == r->pairs[i].cert;
+        if (!issuer_of_some)
+            at = i;
+    }
+    while (at >= 0 && n < max - 1) {
+        out[n++] = r->pairs[at].c;
+        int next = -1;
+        for (int k = 0; k < r->n && next < 0; k++)
+            if (r->pairs[k].cert == r->pairs[at].issuer)
+                next = k;
+        if (next < 0 || next == at) {
+            /* the top: its issuer is the trust anchor (unless self-issued) */
+            if (r->pairs[at].issuer != r->pairs[at].cert)
+                out[n++] = r->pairs[at].i;
+            break;
+        }
+        at = next;
+    }
+    return n;
+}
+
+/* Judge the session now.  `verified`: GnuTLS verified the chain with no
+ * error (then `path` holds the verified path); `status`: its status. */
+static bool judge_session(gnutls_session_t session, struct gnutls_state *st, bool verified, unsigned status,
+                          const struct path_record *path)
+{
+    struct observation *g = calloc(1, sizeof *g);
+    struct judge_work *w = g ? handshake_work_new() : NULL;
+    if (!w) {
+        free(g);
+        gstate_refuse(st);
+        return false; /* fail closed */
+    }
+    unsigned n = 0;
+    const gnutls_datum_t *peers = gnu.gnutls_certificate_type_get(session) == GNUTLS_CRT_X509
+                                      ? gnu.gnutls_certificate_get_peers(session, &n)
+                                      : NULL;
+    for (unsigned i = 0; peers && i < n && g->nserved < CHAIN_MAX; i++)
+        gnutls_cert_of_der(&g->served[g->nserved++], &peers[i]);
+    if (verified && path)
+        g->npath = order_path(path, g->path, (int)(sizeof g->path / sizeof g->path[0]));
+
+    struct observed *o = &w->seen;
+    memset(&o->in, 0, sizeof o->in);
+    for (int i = 0; i < g->nserved; i++)
+        o->served[i] = gnutls_cert_ref(&g->served[i]);
+    for (int i = 0; i < g->npath && i < VERIFIED_MAX; i++)
+        o->verified[i] = gnutls_cert_ref(&g->path[i]);
+    o->owned = g;
+    o->release = release_observation;
+    o->in.ops = &gnutls_cert_ops;
+    o->in.served = o->served;
+    o->in.nserved = g->nserved;
+    o->in.resumed = gnu.gnutls_session_is_resumed(session) != 0;
+    o->in.verified = g->npath > 0 && !o->in.resumed ? o->verified : NULL;
+    o->in.nverified = o->in.verified ? g->npath : 0;
+    o->verify_result = verified ? VERIFY_OK : (long)(status ? status : GNUTLS_CERT_INVALID);
+
+    char sni[HOST_MAX];
+    size_t sni_len = sizeof sni;
+    unsigned type = 0;
+    bool has_sni = gnu.gnutls_server_name_get(session, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS;
+    struct handshake_id id = {
+        .sni = has_sni ? sni : NULL,
+        .checked = st->checked[0] ? st->checked : NULL,
+        /* The transport may be a pointer of the program's (custom push and
+         * pull): only the socket this thread moved the bytes on is trusted. */
+        .fd = -1,
+        .io_fd = net_last_socket(),
+        .library = version,
+    };
+    bool allowed = handshake_judge(&id, w);
+    handshake_work_free(w);
+    st->flags |= GS_JUDGED;
+    if (!allowed)
+        gstate_refuse(st);
+    return allowed;
+}
+
+/* ---- the verify functions ---- */
+
+/* Verification with the judgement after it; `call` runs the real one. */
+struct verify_call {
+    int which;                     /* 0: verify_peers, 2: verify_peers2, 3: verify_peers3 */
+    gnutls_typed_vdata_st *data;
+    unsigned elements;
+    const char *hostname;
+};
+
+static int verify_and_judge(gnutls_session_t session, const struct verify_call *v, unsigned int *status)
+{
+    struct gnutls_state *st = judging() ? gstate_get(session) : NULL;
+    if (!st) {
+        if (v->which == 3)
+            return REAL(gnutls_certificate_verify_peers3)(session, v->hostname, status);
+        if (v->which == 2)
+            return REAL(gnutls_certificate_verify_peers2)(session, status);
+        return REAL(gnutls_certificate_verify_peers)(session, v->data, v->elements, status);
+    }
+    const char *host = v->hostname;
+    for (unsigned i = 0; !host && v->data && i < v->elements; i++)
+        if (v->data[i].type == GNUTLS_DT_DNS_HOSTNAME)
+            host = (const char *)v->data[i].data;
+    if (host && *host)
+        snprintf(st->checked, sizeof st->checked, "%s", host);
+
+    struct path_record *r = calloc(1, sizeof *r), *outer = t_path;
+    if (r) {
+        r->app = st->app_output;
+        t_path = r;
+        gnu.gnutls_session_set_verify_output_function(session, output_callback);
+    }
+    int ret;
+    if (v->which == 3)
+        ret = gnu.gnutls_certificate_verify_peers3(session, v->hostname, status);
+    else if (v->which == 2)
+        ret = gnu.gnutls_certificate_verify_peers2(session, status);
+    else
+        ret = gnu.gnutls_certificate_verify_peers(session, v->data, v->elements, status);
+    if (r) {
+        gnu.gnutls_session_set_verify_output_function(session, st->app_output);
+        t_path = outer;
+    }
+    if (ret == 0 && !(st->flags & GS_JUDGED))
+        judge_session(session, st, *status == 0, *status, r);
+    free(r);
+    if (st->flags & GS_REFUSED)
+        *status |= GNUTLS_CERT_INVALID;
+    return ret;
+}
+
+EXPORT int gnutls_certificate_verify_peers2(gnutls_session_t session, unsigned int *status)
+{
+    struct verify_call v = { .which = 2 };
+    return verify_and_judge(session, &v, status);
+}
+
+EXPORT int gnutls_certificate_verify_peers3(gnutls_session_t session, const char *hostname, unsigned int *status)
+{
+    struct verify_call v = { .which = 3, .hostname = hostname };
+    return verify_and_judge(session, &v, status);
+}
+
+EXPORT int gnutls_certificate_verify_peers(gnutls_session_t session, gnutls_typed_vdata_st *data,
+                                           unsigned int elements, unsigned int *status)
+{
+    struct verify_call v = { .which = 0, .data = data, .elements = elements };
+    return verify_and_judge(session, &v, status);
+}
+
+/* A handshake no verification judged yet: verify now, to judge. */
+static void judge_in_handshake(gnutls_session_t session, struct gnutls_state *st)
+{
+    unsigned status = 0;
+    struct verify_call v = { .which = 2 };
+    if (verify_and_judge(session, &v, &status) != 0 && !(st->flags & GS_JUDGED))
+        judge_session(session, st, false, status, NULL);
+}
+
+static int session_verify(gnutls_session_t session)
+{
+    struct gnutls_state *st = gstate_get(session);
+    gnutls_certificate_verify_function *app = st ? st->app_verify : NULL;
+    int ret = app ? app(session) : 0;
+    if (st && !(st->flags & GS_JUDGED))
+        judge_in_handshake(session, st);
+    if (st && (st->flags & GS_REFUSED))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return ret;
+}
+
+static int cred_verify(gnutls_session_t session)
+{
+    void *cred = NULL;
+    gnutls_certificate_verify_function *app = NULL;
+    if (gnu.gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE, &cred) == 0 && cred)
+        app = gcred_app(cred);
+    struct gnutls_state *st = gstate_get(session);
+    int ret = app ? app(session) : 0;
+    if (st && !(st->flags & GS_JUDGED))
+        judge_in_handshake(session, st);
+    if (st && (st->flags & GS_REFUSED))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return ret;
+}
+
+/* ---- sessions and credentials ---- */
+
+EXPORT int gnutls_init(gnutls_session_t *session, unsigned int flags)
+{
+    int ret = REAL(gnutls_init)(session, flags);
+    if (ret == 0 && session && !(flags & GNUTLS_SERVER) && judging())
+        gstate_add(*session);
+    return ret;
+}
+
+EXPORT void gnutls_deinit(gnutls_session_t session)
+{
+    if (ready())
+        gstate_drop(session);
+    REAL(gnutls_deinit)(session);
+}
+
+EXPORT int gnutls_credentials_set(gnutls_session_t session, gnutls_credentials_type_t type, void *cred)
+{
+    int ret = REAL(gnutls_credentials_set)(session, type, cred);
+    if (ret == 0 && type == GNUTLS_CRD_CERTIFICATE && cred && ready() && gstate_get(session) &&
+        gcred_wrap(cred))
+        gnu.gnutls_certificate_set_verify_function(cred, cred_verify);
+    return ret;
+}
+
+EXPORT void gnutls_certificate_set_verify_function(gnutls_certificate_credentials_t cred,
+                                                   gnutls_certificate_verify_function *func)
+{
+    bool ours_on = false;
+    if (ready() && func != cred_verify)
+        gcred_set_app(cred, func, &ours_on);
+    if (!ours_on)
+        REAL(gnutls_certificate_set_verify_function)(cred, func);
+}
+
+EXPORT void gnutls_certificate_free_credentials(gnutls_certificate_credentials_t cred)
+{
+    if (ready())
+        gcred_drop(cred);
+    REAL(gnutls_certificate_free_credentials)(cred);
+}
+
+EXPORT void gnutls_session_set_verify_function(gnutls_session_t session, gnutls_certificate_verify_function *func)
+{
+    struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
+    if (!st) {
+        REAL(gnutls_session_set_verify_function)(session, func);
+        return;
+    }
+    st->app_verify = func == session_verify ? NULL : func;
+    st->flags |= GS_OWN_VERIFY;
+    gnu.gnutls_session_set_verify_function(session, session_verify);
+}
+
+EXPORT void gnutls_session_set_verify_output_function(gnutls_session_t session, gnutls_verify_output_function *func)
+{
+    struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
+    if (st)
+        st->app_output = func == output_callback ? NULL : func;
+    REAL(gnutls_session_set_verify_output_function)(session, func);
+}
+
+EXPORT void gnutls_session_set_verify_cert(gnutls_session_t session, const char *hostname, unsigned flags)
+{
+    struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
+    if (st && hostname)
+        snprintf(st->checked, sizeof st->checked, "%s", hostname);
+    REAL(gnutls_session_set_verify_cert)(session, hostname, flags);
+    /* libgnutls sets its verifier through gnutls_session_set_verify_function,
+     * ours when that call reaches us; when it does not, the verifier's own
+     * call to gnutls_certificate_verify_peers* is judged. */
+}
+
+EXPORT void gnutls_session_set_verify_cert2(gnutls_session_t session, gnutls_typed_vdata_st *data,
+                                            unsigned elements, unsigned flags)
+{
+    struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
+    for (unsigned i = 0; st && data && i < elements; i++)
+        if (data[i].type == GNUTLS_DT_DNS_HOSTNAME && data[i].data)
+            snprintf(st->checked, sizeof st->checked, "%s", (const char *)data[i].data);
+    REAL(gnutls_session_set_verify_cert2)(session, data, elements, flags);
+}
+
+EXPORT unsigned int gnutls_session_get_verify_cert_status(gnutls_session_t session)
+{
+    unsigned r = REAL(gnutls_session_get_verify_cert_status)(session);
+    struct gnutls_state *st = ready() && gstate_any_refused() ? gstate_get(session) : NULL;
+    if (st && (st->flags & GS_REFUSED))
+        r = (r == (unsigned)-1 ? 0 : r) | GNUTLS_CERT_INVALID;
+    return r;
+}
+
+/* ---- the handshake and the records ---- */
+
+EXPORT int gnutls_handshake(gnutls_session_t session)
+{
+    struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
+    if (!st)
+        return REAL(gnutls_handshake)(session);
+    if (st->flags & GS_REFUSED)
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    if (!(st->flags & GS_IN_HANDSHAKE))
+        st->flags = (st->flags & ~(unsigned)GS_JUDGED) | GS_IN_HANDSHAKE;
+    int ret = gnu.gnutls_handshake(session);
+    if (ret == 0 || gnu.gnutls_error_is_fatal(ret))
+        st->flags &= ~(unsigned)GS_IN_HANDSHAKE;
+    if (ret == 0 && !(st->flags & GS_JUDGED) && runtime_covers())
+        judge_session(session, st, false, 0, NULL); /* no verification saw it: resumed, or no certificate */
+    if (st->flags & GS_REFUSED)
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return ret;
+}
+
+static bool refused(gnutls_session_t session)
+{
+    if (!gstate_any_refused() || !ready())
+        return false;
+    const struct gnutls_state *st = gstate_get(session);
+    return st && (st->flags & GS_REFUSED);
+}
+
+EXPORT ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t data_size)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_send)(session, data, data_size);
+}
+
+EXPORT ssize_t gnutls_record_send2(gnutls_session_t session, const void *data, size_t data_size, size_t pad,
+                                   unsigned flags)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_send2)(session, data, data_size, pad, flags);
+}
+
+EXPORT ssize_t gnutls_record_send_range(gnutls_session_t session, const void *data, size_t data_size,
+                                        const gnutls_range_st *range)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_send_range)(session, data, data_size, range);
+}
+
+EXPORT ssize_t gnutls_record_send_early_data(gnutls_session_t session, const void *data, size_t length)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_send_early_data)(session, data, length);
+}
+
+EXPORT ssize_t gnutls_record_send_file(gnutls_session_t session, int fd, off_t *offset, size_t count)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    ssize_t (*real)(gnutls_session_t, int, off_t *, size_t) =
+        ready() ? gnu.gnutls_record_send_file
+                : (ssize_t(*)(gnutls_session_t, int, off_t *, size_t))next_symbol("gnutls_record_send_file");
+    return real ? real(session, fd, offset, count) : GNUTLS_E_UNIMPLEMENTED_FEATURE;
+}
+
+EXPORT int gnutls_record_uncork(gnutls_session_t session, unsigned int flags)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_uncork)(session, flags);
+}
+
+EXPORT ssize_t gnutls_record_recv(gnutls_session_t session, void *data, size_t data_size)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_recv)(session, data, data_size);
+}
+
+EXPORT ssize_t gnutls_record_recv_seq(gnutls_session_t session, void *data, size_t data_size, unsigned char *seq)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_recv_seq)(session, data, data_size, seq);
+}
+
+EXPORT ssize_t gnutls_record_recv_packet(gnutls_session_t session, gnutls_packet_t *packet)
+{
+    if (refused(session))
+        return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    return REAL(gnutls_record_recv_packet)(session, packet);
+}
