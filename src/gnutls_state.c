@@ -22,6 +22,18 @@ struct table {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct table sessions, creds;
 static atomic_long refused_alive;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+/* A thread of the parent may have held the lock at fork(): not in the child. */
+static void after_fork_in_child(void)
+{
+    pthread_mutex_init(&lock, NULL);
+}
+
+static void register_fork(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
 
 static size_t slot_of(const void *key, size_t cap)
 {
@@ -101,6 +113,7 @@ static void *take(struct table *t, const void *key)
 
 bool gstate_add(gnutls_session_t session)
 {
+    pthread_once(&fork_once, register_fork);
     struct gnutls_state *st = calloc(1, sizeof *st);
     if (!st)
         return false;
