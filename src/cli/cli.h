@@ -13,7 +13,7 @@ struct command {
     int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
 };
 
-extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu;
+extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu, cmd_covers;
 
 /* "pinshim: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -35,6 +35,15 @@ int cli_usage(const struct command *cmd, int exit_code);
 /* After getopt_long returned '?' or ':' with opterr = 0: one line of ours
  * naming the option, instead of getopt's own message. */
 void cli_bad_option(const char *cmd, int opt, char **argv);
+
+/* cmd_covers.c: which TLS library `program` (a path, or a name looked up in
+ * PATH as execvp does) uses and whether pinshim judges it: the line `pinshim
+ * covers` prints, into `line`; for COVERS_NOT_FOUND and COVERS_NOT_PROGRAM,
+ * the error message instead ("PROGRAM: why"). */
+enum covers_result {
+    COVERS_NO_TLS, COVERS_JUDGED, COVERS_NOT_JUDGED, COVERS_NOT_COVERABLE, COVERS_NOT_FOUND, COVERS_NOT_PROGRAM,
+};
+enum covers_result covers_program(const char *program, char *line, size_t len);
 
 /* The OpenSSL error queue as one line (then cleared), for messages. */
 const char *cli_ssl_error(char *buf, size_t len);

@@ -1,7 +1,8 @@
 /* pinshim exec [-c CONF] [--report] [--] CMD [ARG]...: run CMD with the
  * library preloaded (DESIGN 1, 11): find libpinshim.so, prepend it to
- * LD_PRELOAD, point PINSHIM_CONFIG at an absolute path, execvp.  CMD's exit
- * status is pinshim's, since CMD replaces it. */
+ * LD_PRELOAD, point PINSHIM_CONFIG at an absolute path, tell when CMD is not
+ * covered (DESIGN 12), execvp.  CMD's exit status is pinshim's, since CMD
+ * replaces it. */
 #include "config.h"
 #include "cli.h"
 #include "policy.h"
@@ -35,7 +36,9 @@ static void usage(FILE *out)
             "The library is $PINSHIM_LIBRARY, else src/.libs/" LIBNAME " of the build tree\n"
             "this pinshim runs from, else %s/" LIBNAME ".\n"
             "It goes in front of an existing LD_PRELOAD.  The config is checked first: an\n"
-            "invalid one would make every TLS connection of COMMAND fail.\n"
+            "invalid one would make every TLS connection of COMMAND fail.  When pinshim\n"
+            "does not judge COMMAND's TLS library, or cannot be preloaded into it, the\n"
+            "line of `pinshim covers COMMAND` is printed on stderr first; COMMAND still runs.\n"
             "\n"
             "Exit status: COMMAND's; 64 usage, 66 the config cannot be read, 72 no library,\n"
             "78 the config is invalid (or PINSHIM_MODE is unknown), 126 COMMAND cannot be\n"
@@ -203,6 +206,14 @@ static int run(int argc, char **argv)
         cli_error("exec: cannot set the environment: %s", strerror(errno));
         return EX_OSERR;
     }
+    /* DESIGN 12: nobody should believe a program is pinned when it is not.
+     * Said first, and the program still runs; nothing for a program that
+     * cannot be found (execvp says so) or one pinshim covers. */
+    char line[8192];
+    enum covers_result covered = covers_program(argv[optind], line, sizeof line);
+    if (covered == COVERS_NOT_JUDGED || covered == COVERS_NOT_COVERABLE)
+        cli_error("%s", line);
+
     fflush(NULL);
     execvp(argv[optind], argv + optind);
     int e = errno;

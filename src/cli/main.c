@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const struct command *const commands[] = {
-    &cmd_pin, &cmd_probe, &cmd_check, &cmd_exec, &cmd_audit, &cmd_export, &cmd_tofu,
+    &cmd_pin, &cmd_probe, &cmd_check, &cmd_exec, &cmd_audit, &cmd_export, &cmd_tofu, &cmd_covers,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
