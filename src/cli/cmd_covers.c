@@ -45,8 +45,7 @@ static void usage(FILE *out)
             "                              pinshim binds) or gnutls (libgnutls.so.30)\n"
             "  NOT judged                  some is not: nss, other libssl (BoringSSL, an\n"
             "                              old OpenSSL), other gnutls, mbedtls, wolfssl,\n"
-            "                              openssl linked into a library, .NET (it\n"
-            "                              verifies with its own callback)\n"
+            "                              openssl linked into a library\n"
             "  not coverable by a preload  statically linked, openssl linked in\n"
             "                              statically, go (crypto/tls), java (JSSE)\n"
             "\"at FILE\" is shown when the library is found through RPATH, RUNPATH,\n"
@@ -459,9 +458,10 @@ static void judge_object(struct walk *w, size_t i)
         add_finding(w, V_NOT_COVERABLE, "java (JSSE via %s)", o->name);
         break;
     case K_DOTNET:
-        /* DESIGN 4: its verification is its own callback, its functions taken
-         * with dlsym. */
-        add_finding(w, V_NOT_JUDGED, ".NET (openssl, with its own verification callback)");
+        /* Its verification is its own callback, its functions taken with
+         * dlsym: the library judges it at libssl's verification bracket
+         * (docs/judgement.md), after the callback answered. */
+        add_finding(w, V_JUDGED, ".NET (openssl, with its own verification callback)");
         break;
     default:
         if (o->builtin)
@@ -488,7 +488,7 @@ static void examine(struct walk *w, const char *real, const struct elfdeps *prog
     if (prog->is_static)
         return;
     if (dotnet_launcher(real))
-        add_finding(w, V_NOT_JUDGED, ".NET (openssl, with its own verification callback)");
+        add_finding(w, V_JUDGED, ".NET (openssl, with its own verification callback)");
 
     if (!(w->objs = calloc(MAX_OBJECTS, sizeof *w->objs)))
         return;
