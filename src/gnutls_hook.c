@@ -183,16 +183,14 @@ static bool judge_session(gnutls_session_t session, struct gnutls_state *st, boo
     o->in.nverified = o->in.verified ? g->npath : 0;
     o->verify_result = verified ? VERIFY_OK : (long)(status ? status : GNUTLS_CERT_INVALID);
 
-    char sni[HOST_MAX];
-    size_t sni_len = sizeof sni;
-    unsigned type = 0;
-    bool has_sni = gnu.gnutls_server_name_get(session, sni, &sni_len, &type, 0) == 0 && type == GNUTLS_NAME_DNS;
+    /* The transport is the socket, or a pointer of the program's (its own
+     * push and pull, as libldap's): read as a number, a pointer is no small
+     * descriptor, and one that is no socket of a peer is passed over. */
+    int fd = gnu.gnutls_transport_get_int(session);
     struct handshake_id id = {
-        .sni = has_sni ? sni : NULL,
+        .sni = st->sni[0] ? st->sni : NULL,
         .checked = st->checked[0] ? st->checked : NULL,
-        /* The transport may be a pointer of the program's (custom push and
-         * pull): only the socket this thread moved the bytes on is trusted. */
-        .fd = -1,
+        .fd = fd >= 0 && fd < (1 << 20) ? fd : -1,
         .io_fd = net_last_socket(),
         .library = version,
     };
@@ -393,6 +391,19 @@ EXPORT void gnutls_session_set_verify_cert2(gnutls_session_t session, gnutls_typ
         if (data[i].type == GNUTLS_DT_DNS_HOSTNAME && data[i].data)
             snprintf(st->checked, sizeof st->checked, "%s", (const char *)data[i].data);
     REAL(gnutls_session_set_verify_cert2)(session, data, elements, flags);
+}
+
+EXPORT int gnutls_server_name_set(gnutls_session_t session, gnutls_server_name_type_t type, const void *name,
+                                  size_t name_length)
+{
+    int ret = REAL(gnutls_server_name_set)(session, type, name, name_length);
+    struct gnutls_state *st = ret == 0 && type == GNUTLS_NAME_DNS && name && ready() ? gstate_get(session) : NULL;
+    if (st) {
+        size_t n = name_length < sizeof st->sni ? name_length : 0; /* too long: no valid name */
+        memcpy(st->sni, name, n);
+        st->sni[n] = '\0';
+    }
+    return ret;
 }
 
 EXPORT unsigned int gnutls_session_get_verify_cert_status(gnutls_session_t session)

@@ -22,6 +22,7 @@ struct gnutls_state {
     gnutls_certificate_verify_function *app_verify;   /* GS_OWN_VERIFY: the program's (or auto-verify) */
     gnutls_verify_output_function *app_output;         /* the program's verify output function, or NULL */
     char checked[HOST_MAX];  /* the host name the client asked to be checked ("" none) */
+    char sni[HOST_MAX];      /* the SNI name it set ("" none): libgnutls tells a client nothing back */
 };
 
 /* Make the entry of a new client session (false: no memory). */
