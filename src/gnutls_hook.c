@@ -191,7 +191,7 @@ static bool judge_session(gnutls_session_t session, struct gnutls_state *st, boo
         .sni = st->sni[0] ? st->sni : NULL,
         .checked = st->checked[0] ? st->checked : NULL,
         .fd = fd >= 0 && fd < (1 << 20) ? fd : -1,
-        .io_fd = net_last_socket(),
+        .io_fd = net_recent_socket(),
         .library = version,
     };
     bool allowed = handshake_judge(&id, w);

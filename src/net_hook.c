@@ -26,10 +26,20 @@
 #define THREAD_LOCAL __thread __attribute__((tls_model("initial-exec")))
 
 static THREAD_LOCAL int t_last_fd = -1;
+/* The socket this thread last connected, and whether that came after its
+ * last send or receive (a TLS library that moves its bytes with read and
+ * write, as libldap's transport does, is seen only connecting). */
+static THREAD_LOCAL int t_connected_fd = -1;
+static THREAD_LOCAL bool t_connect_newer;
 
 int net_last_socket(void)
 {
     return t_last_fd;
+}
+
+int net_recent_socket(void)
+{
+    return t_connect_newer || t_last_fd < 0 ? t_connected_fd : t_last_fd;
 }
 
 #define REAL(name) \
@@ -148,6 +158,8 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     REAL(connect)
     sockname_connecting(fd, addr, len);
+    t_connected_fd = fd;
+    t_connect_newer = true;
     if (!fn_connect)
         return (int)syscall(SYS_connect, fd, addr, len);
     return fn_connect(fd, addr, len);
@@ -157,6 +169,7 @@ EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     REAL(send)
     t_last_fd = fd;
+    t_connect_newer = false;
     if (!fn_send)
         return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
     return fn_send(fd, buf, len, flags);
@@ -166,6 +179,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     REAL(recv)
     t_last_fd = fd;
+    t_connect_newer = false;
     if (!fn_recv)
         return syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
     return fn_recv(fd, buf, len, flags);
@@ -175,6 +189,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const stru
 {
     REAL(sendto)
     t_last_fd = fd;
+    t_connect_newer = false;
     if (!fn_sendto)
         return syscall(SYS_sendto, fd, buf, len, flags, to, tolen);
     return fn_sendto(fd, buf, len, flags, to, tolen);
@@ -184,6 +199,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 {
     REAL(recvfrom)
     t_last_fd = fd;
+    t_connect_newer = false;
     if (!fn_recvfrom)
         return syscall(SYS_recvfrom, fd, buf, len, flags, from, fromlen);
     return fn_recvfrom(fd, buf, len, flags, from, fromlen);
@@ -193,6 +209,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     REAL(sendmsg)
     t_last_fd = fd;
+    t_connect_newer = false;
     if (!fn_sendmsg)
         return syscall(SYS_sendmsg, fd, msg, flags);
     return fn_sendmsg(fd, msg, flags);
@@ -202,6 +219,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     REAL(recvmsg)
     t_last_fd = fd;
+    t_connect_newer = false;
     if (!fn_recvmsg)
         return syscall(SYS_recvmsg, fd, msg, flags);
     return fn_recvmsg(fd, msg, flags);

@@ -6,4 +6,7 @@
  * (send, recv, sendto, recvfrom, sendmsg, recvmsg), or -1. */
 int net_last_socket(void);
 
+/* The most recent of that and the socket it last connected, or -1. */
+int net_recent_socket(void);
+
 #endif

@@ -33,6 +33,13 @@ static int socket_peer(int fd, struct sockaddr_storage *ss, char ip[INET6_ADDRST
     return -1;
 }
 
+static bool is_stream(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+
 static void add_name(struct peer *p, const char *name, bool from_address)
 {
     char norm[HOST_MAX];
@@ -72,7 +79,9 @@ void peer_address(int fd, int io_fd, struct peer *out)
         return;
     out->address_looked = true;
     family = socket_peer(fd, &ss, ip, &out->port);
-    if (family < 0 && io_fd >= 0 && io_fd != fd) {
+    if (family < 0 && io_fd >= 0 && io_fd != fd && is_stream(io_fd)) {
+        /* Only a stream: the thread's last datagram socket may be the
+         * resolver's, connected to the name server. */
         fd = io_fd;
         family = socket_peer(fd, &ss, ip, &out->port);
     }
