@@ -354,9 +354,12 @@ EOF
 
 # ----------------------------------------------------------------- server ---
 
-# start_server [-n NAME] [-t 1.2|1.3|any] [-6] [-g] [-i IDLE] [-p] CHAIN KEY
+# start_server [-n NAME] [-t 1.2|1.3|any] [-6] [-g] [-i IDLE] [-p] [-d DOCROOT|-s] CHAIN KEY
 #   -g: greet first (for clients whose first call is SSL_read)
 #   -p: run the server itself with the library preloaded and $CONF
+#   -d: serve the files under DOCROOT (HTTP GET/HEAD, keep-alive); one line
+#       per request in $SERVER_REQS
+#   -s: speak SMTP (implicit TLS)
 #   Starts tls_server.py in the background (lifetime bounded, killed at exit),
 #   waits for its port file (bounded).  Sets SERVER_NAME SERVER_PORT
 #   SERVER_ADDR SERVER_CONNS SERVER_REC SERVER_PID; `use_server NAME` brings
@@ -364,10 +367,12 @@ EOF
 _NSERVERS=0
 start_server() {
     local name="" tls=any bind=127.0.0.1 greet="" idle=5 anon="" OPTIND=1 opt
-    local -a pre=()
-    while getopts n:t:6gi:pa opt; do
+    local -a pre=() proto=()
+    while getopts n:t:6gi:pad:s opt; do
         case $opt in
         a) anon=--anon ;;
+        d) proto=(--docroot "$OPTARG") ;;
+        s) proto=(--smtp) ;;
         p) pre=(env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF") ;;
         n) name=$OPTARG ;;
         t) tls=$OPTARG ;;
@@ -385,7 +390,7 @@ start_server() {
     mkdir -p "$d"
     "${pre[@]}" "$PYTHON3" "$SERVER_PY" --cert "$chain" --key "$key" --tls "$tls" --bind "$bind" \
         --port-file "$d/port" --record "$d/record" --conns "$d/conns" \
-        --lifetime "${SERVER_LIFETIME:-300}" --idle "$idle" $greet $anon \
+        --lifetime "${SERVER_LIFETIME:-300}" --idle "$idle" $greet $anon "${proto[@]}" --requests "$d/requests" \
         >"$d/stdout" 2>"$d/stderr" </dev/null &
     local pid=$!
     _SERVER_PIDS="$_SERVER_PIDS $pid"
@@ -414,6 +419,7 @@ use_server() {
     SERVER_ADDR=$3
     SERVER_CONNS=$d/conns
     SERVER_REC=$d/record
+    SERVER_REQS=$d/requests
     mark
 }
 

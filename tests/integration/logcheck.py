@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""logcheck.py LOG [--host H --verdict V --action A [--count N]] [--fields]
+"""logcheck.py LOG [--host H --verdict V --action A [--count N] [--library L]] [--fields]
 
 Checks pinshim's JSON log (DESIGN 5): one JSON object per line.
   --host/--verdict/--action: every line whose host is H (case-insensitive,
       trailing dot ignored) has that verdict and action, and there is at
       least one; with --count, the events (sum of "repeat", absent = 1)
-      number exactly N.
+      number exactly N; with --library, each says exactly that library.
   --fields: every line is a JSON object with every field of DESIGN 5 of the
       right type.
 Exit 0 when the check holds, 1 with the reason on stdout otherwise.
@@ -109,6 +109,7 @@ def main():
     p.add_argument("--count", type=int)
     p.add_argument("--fields", action="store_true")
     p.add_argument("--matched-pin", help="with --host: every line's matched_pin is this")
+    p.add_argument("--library", help="with --host: every line's library is exactly this")
     a = p.parse_args()
     lines, err = load(a.log)
     if err:
@@ -132,6 +133,9 @@ def main():
             if a.action and o.get("action") != a.action:
                 print("host %s: action %s, expected %s: %s" % (a.host, o.get("action"), a.action,
                                                               json.dumps(o)[:400]))
+                return 1
+            if a.library is not None and o.get("library") != a.library:
+                print("host %s: library %r, expected %r" % (a.host, o.get("library"), a.library))
                 return 1
             if a.matched_pin is not None and o.get("matched_pin") != a.matched_pin:
                 print("host %s: matched_pin %s, expected %s" % (a.host, o.get("matched_pin"), a.matched_pin))

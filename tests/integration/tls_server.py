@@ -10,7 +10,7 @@ Files it writes (all appended, one write per event, safe to read while it runs):
   --record F      every application byte received, in arrival order, per connection
   --conns F       one line per finished connection:
                   conn=N bytes=B resumed=0|1 sni=NAME|- version=TLSv1.x status=WORD
-                  status: eof, closed, http, idle, handshake-error, error
+                  status: eof, closed, http, smtp, idle, handshake-error, error
 
 Behaviour per connection: TLS handshake (10 s bound); with --greet it first sends
 "hello from tls_server\\n"; then it reads.  A request that starts like HTTP
@@ -19,11 +19,20 @@ small "HTTP/1.1 200 OK" (Content-Length, Connection: close) and the connection
 is closed; anything else is echoed back as "echo: <data>" until EOF or until the
 client stays silent for --idle seconds.
 
+With --docroot DIR it is a static-file HTTPS server instead (for git's dumb-HTTP
+clone and an apt repository): GET and HEAD of the files under DIR (query strings
+ignored, nothing outside DIR), 404 otherwise, keep-alive unless the client asks
+for close; --requests F gets one line per request ("conn=N GET /path 200 bytes").
+With --smtp it is an SMTP responder over implicit TLS (for msmtp): greeting
+"220", then EHLO/HELO, MAIL, RCPT, DATA (to the lone "."), RSET, NOOP, QUIT;
+the message is in the record like every other byte.
+
 The server stops by itself after --lifetime seconds (default 120), on SIGTERM,
 SIGINT or SIGHUP.  It uses nothing beyond the Python 3 standard library.
 """
 
 import argparse
+import mimetypes
 import os
 import select
 import signal
@@ -32,6 +41,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 
 HTTP_METHODS = (b"GET ", b"POST ", b"HEAD ", b"PUT ", b"OPTIONS ", b"DELETE ", b"CONNECT ")
 GREETING = b"hello from tls_server\n"
@@ -62,6 +72,16 @@ class Recorder:
             finally:
                 os.close(fd)
 
+    def request(self, path, line):
+        if not path:
+            return
+        with self.lock:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                os.write(fd, (line + "\n").encode())
+            finally:
+                os.close(fd)
+
     def conn(self, line):
         if not self.conns:
             return
@@ -80,6 +100,127 @@ def classify(buf):
     if any(m.startswith(buf) for m in HTTP_METHODS):
         return None
     return False
+
+
+class Reader:
+    """Reads a TLS socket, records every byte and counts them."""
+
+    def __init__(self, tls, rec):
+        self.tls = tls
+        self.rec = rec
+        self.nbytes = 0
+        self.buf = b""
+
+    def fill(self):
+        """One recv into buf: True, or a status word (eof, closed, idle)."""
+        try:
+            chunk = self.tls.recv(65536)
+        except socket.timeout:
+            return "idle"
+        except ssl.SSLZeroReturnError:
+            return "closed"
+        except (ssl.SSLError, OSError):
+            return "eof"
+        if not chunk:
+            return "eof"
+        self.nbytes += len(chunk)
+        self.rec.data(chunk)
+        self.buf += chunk
+        return True
+
+    def line(self, limit=65536):
+        """The next CRLF- or LF-terminated line (without it), or a status word."""
+        while b"\n" not in self.buf:
+            if len(self.buf) > limit:
+                return "error"
+            r = self.fill()
+            if r is not True:
+                return r
+        ln, self.buf = self.buf.split(b"\n", 1)
+        return ln.rstrip(b"\r")
+
+
+def serve_files(tls, rdr, cid, args, rec):
+    """HTTP/1.1 GET/HEAD from --docroot; returns the connection's status."""
+    root = os.path.realpath(args.docroot)
+    served = 0
+    for _ in range(10000):
+        while b"\r\n\r\n" not in rdr.buf:
+            if len(rdr.buf) > 65536:
+                return "error"
+            r = rdr.fill()
+            if r is not True:
+                return "http" if served and r in ("eof", "closed") else r
+        head, rdr.buf = rdr.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        if len(parts) != 3:
+            tls.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return "error"
+        method, target, version = parts
+        hdrs = {}
+        for h in lines[1:]:
+            k, _sep, v = h.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        length = int(hdrs.get("content-length", "0") or 0)
+        while len(rdr.buf) < length:
+            r = rdr.fill()
+            if r is not True:
+                return r
+        rdr.buf = rdr.buf[length:]
+        path = urllib.parse.unquote(target.split("?", 1)[0].split("#", 1)[0])
+        full = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        body = None
+        if method in ("GET", "HEAD") and (full == root or full.startswith(root + os.sep)) and os.path.isfile(full):
+            with open(full, "rb") as f:
+                body = f.read()
+            code = b"200 OK"
+        else:
+            code = b"404 Not Found" if method in ("GET", "HEAD") else b"405 Method Not Allowed"
+        close = (hdrs.get("connection", "").lower() == "close"
+                 or (version == "HTTP/1.0" and hdrs.get("connection", "").lower() != "keep-alive"))
+        payload = body if body is not None else b"not found\n"
+        ctype = (mimetypes.guess_type(full)[0] if body is not None else None) or "application/octet-stream"
+        out = (b"HTTP/1.1 " + code + b"\r\nContent-Type: " + ctype.encode() + b"\r\n"
+               b"Content-Length: %d\r\n" % len(payload)
+               + (b"Connection: close\r\n" if close else b"")
+               + b"\r\n")
+        tls.sendall(out if method == "HEAD" else out + payload)
+        served += 1
+        rec.request(args.requests, "conn=%d %s %s %s %d" % (cid, method, path, code.split(b" ")[0].decode(),
+                                                             len(payload)))
+        if close:
+            return "http"
+    return "error"
+
+
+def serve_smtp(tls, rdr, args):
+    """A minimal SMTP server after an implicit-TLS handshake."""
+    tls.sendall(b"220 pinned.test ESMTP pinshim test\r\n")
+    for _ in range(10000):
+        ln = rdr.line()
+        if not isinstance(ln, bytes):
+            return ln
+        verb = ln[:4].upper()
+        if verb == b"EHLO":
+            tls.sendall(b"250-pinned.test\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n")
+        elif verb in (b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+            tls.sendall(b"250 OK\r\n")
+        elif verb == b"DATA":
+            tls.sendall(b"354 end with <CRLF>.<CRLF>\r\n")
+            for _ in range(1000000):
+                dl = rdr.line()
+                if not isinstance(dl, bytes):
+                    return dl
+                if dl == b".":
+                    break
+            tls.sendall(b"250 OK queued\r\n")
+        elif verb == b"QUIT":
+            tls.sendall(b"221 bye\r\n")
+            return "smtp"
+        else:
+            tls.sendall(b"502 not implemented\r\n")
+    return "error"
 
 
 def make_context(args):
@@ -140,6 +281,18 @@ def handle(conn, addr, ctx, rec, args):
         if args.greet:
             tls.sendall(GREETING)
         tls.settimeout(args.idle)
+        if args.docroot or args.smtp:
+            rdr = Reader(tls, rec)
+            try:
+                status = serve_smtp(tls, rdr, args) if args.smtp else serve_files(tls, rdr, cid, args, rec)
+            finally:
+                nbytes = rdr.nbytes
+            try:
+                tls.settimeout(1)
+                tls.unwrap()
+            except (ssl.SSLError, OSError, ValueError):
+                pass
+            return
         buf = b""
         is_http = None
         while True:
@@ -214,6 +367,9 @@ def main():
     p.add_argument("--anon", action="store_true",
                    help="TLS 1.2 with anonymous suites only: no certificate is shown (a man in the middle "
                         "for clients that allow them)")
+    p.add_argument("--docroot", help="serve the files under this directory over HTTP/1.1 (GET, HEAD)")
+    p.add_argument("--requests", help="with --docroot: append one line per request here")
+    p.add_argument("--smtp", action="store_true", help="speak SMTP (implicit TLS) instead")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args()
 
@@ -227,7 +383,7 @@ def main():
 
     ctx = make_context(args)
     rec = Recorder(args.record, args.conns)
-    for f in (args.record, args.conns):
+    for f in (args.record, args.conns, args.requests):
         if f:
             open(f, "ab").close()
 
