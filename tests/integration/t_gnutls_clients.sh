@@ -174,7 +174,7 @@ fi
 # --------------------------------------------------------------- msmtp ---
 if apparmor_enforced msmtp; then
     skip "msmtp: its AppArmor profile is enforced here (it may not read the test's files nor map the library)"
-elif need_gnutls_prog msmtp "$(command -v msmtp || echo /usr/bin/msmtp)"; then
+elif need_gnutls_prog msmtp "$(command -v msmtp || echo /usr/bin/msmtp)" --version; then
     start_server -n smtp -s "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "smtp server did not start"
     MAIL_MARK="pinshim gnutls mail $$"
     G_JOB="the mail is sent"
