@@ -169,6 +169,12 @@ int elf_scope_open(void *handle, const struct loaded_set *set, const char *depen
     return 0;
 }
 
+bool elf_object_defines(const struct loaded_object *o, const char *name, uint32_t hash)
+{
+    struct elf_object e;
+    return o && read_dynamic(o->base, o->dynamic, &e) == 0 && find(&e, name, hash) != NULL;
+}
+
 void *elf_scope_lookup(const struct elf_scope *scope, const char *name)
 {
     return elf_scope_lookup_hashed(scope, name, gnu_hash(name));

@@ -12,6 +12,7 @@
 
 #include <elf.h>
 #include <link.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,10 @@ void *elf_scope_lookup(const struct elf_scope *scope, const char *name);
  * over a literal), and hashing ninety names at run time was 15k of the 20k
  * the lookups cost.  A wrong hash only makes the lookup fall back to dlsym. */
 void *elf_scope_lookup_hashed(const struct elf_scope *scope, const char *name, uint32_t hash);
+
+/* Whether loaded object `o` defines and exports `name` (hash as above) in
+ * its own dynamic symbol table; no dlsym, no fallback. */
+bool elf_object_defines(const struct loaded_object *o, const char *name, uint32_t hash);
 
 static inline __attribute__((always_inline)) uint32_t elf_gnu_hash_n(const char *s, size_t n)
 {

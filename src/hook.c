@@ -41,7 +41,7 @@ static void *foreign(const void *caller, enum route_fn fn)
 {
     char what[160];
     route_foreign_library(caller, what, sizeof what);
-    runtime_uncovered(what);
+    runtime_uncovered(what, true);
     return route_foreign_fn(caller, fn);
 }
 

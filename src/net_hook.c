@@ -5,11 +5,14 @@
  *   the descriptor (curl 7.88: SSL_get_fd is -1): read right before a
  *   handshake's certificate is judged, it is the socket that certificate came
  *   over.
+ * - connect() to an internet address, for the TLS libraries pinshim cannot
+ *   judge (uncovered.h);
  * Every call passes through; the real functions are found with
  * dlsym(RTLD_NEXT) on first use. */
 #include "config.h"
 #include "net_hook.h"
 #include "sockname.h"
+#include "uncovered.h"
 #include "policy.h"
 #include <dlfcn.h>
 #include <errno.h>
@@ -158,6 +161,9 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     REAL(connect)
     sockname_connecting(fd, addr, len);
+    /* A connection that may carry TLS: is it TLS pinshim cannot judge? */
+    if (addr && len >= sizeof addr->sa_family && (addr->sa_family == AF_INET || addr->sa_family == AF_INET6))
+        uncovered_look();
     t_connected_fd = fd;
     t_connect_newer = true;
     if (!fn_connect)

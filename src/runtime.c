@@ -53,7 +53,7 @@ static int ssl_index = -1, ssl_ctx_index = -1, verify_ssl_index = -1;
 static char exe_path[PATH_MAX];
 static char library[64];             /* "openssl 3.0.19" */
 static char bind_failure[256];       /* why no libssl could be bound */
-static atomic_flag uncovered_told = ATOMIC_FLAG_INIT;
+static atomic_bool uncovered_told;
 
 /* What identifies a version of the config file: an edit in place changes the
  * size or times, a replacement by rename the inode. */
@@ -479,20 +479,21 @@ bool runtime_in_scope(void)
     return runtime_ready() && runtime_covers();
 }
 
-void runtime_uncovered(const char *what)
+void runtime_uncovered(const char *what, bool why_unbound)
 {
-    pthread_once(&once, initialise);
-    if (atomic_flag_test_and_set(&uncovered_told))
+    if (atomic_exchange(&uncovered_told, true))
         return;
+    pthread_once(&once, initialise);
     const struct policy *p = runtime_acquire();
     if (!p)
         return;
     if (runtime_covers_program(p) && policy_effective_mode(p, NULL) != MODE_OFF) {
+        const char *failure = why_unbound ? bind_failure : "";
         struct log_targets where = { p->log_stderr || p->error, p->log_syslog || p->error, p->json_path };
         struct text reason = { 0 };
         text_printf(&reason, "this process does TLS with %s, which pinshim cannot judge%s%s: its connections are not pinned",
-                    what && *what ? what : "a TLS library", bind_failure[0] ? " (" : "", bind_failure);
-        if (bind_failure[0])
+                    what && *what ? what : "a TLS library", failure[0] ? " (" : "", failure);
+        if (failure[0])
             text_add(&reason, ")", 1);
         struct event ev = { 0 };
         ev.time = time(NULL);
@@ -507,6 +508,11 @@ void runtime_uncovered(const char *what)
         text_free(&reason);
     }
     runtime_release(p);
+}
+
+bool runtime_uncovered_told(void)
+{
+    return atomic_load_explicit(&uncovered_told, memory_order_relaxed);
 }
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;

@@ -52,9 +52,13 @@ int runtime_verify_ssl_index(void);
 const char *runtime_library(void);
 
 /* This process does TLS through a library pinshim cannot judge (`what`
- * names it): said once per process, as one line and a JSON record with
+ * names it; why_unbound: say why the process's libssl could not be bound,
+ * when `what` is a libssl): said once per process, as one line and a JSON record with
  * verdict "uncovered" (DESIGN 12), unless `programs` leaves the program out. */
-void runtime_uncovered(const char *what);
+void runtime_uncovered(const char *what, bool why_unbound);
+
+/* Whether that has been said (or found not to be said) in this process. */
+bool runtime_uncovered_told(void);
 
 const char *runtime_program(void);
 
