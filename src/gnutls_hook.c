@@ -46,6 +46,11 @@ static void do_bind(void)
                                 sizeof bind_failure) == 0;
 }
 
+static const char *library_name(void)
+{
+    return version[0] ? version : NULL;
+}
+
 /* Bound, and the program in scope (a policy is loaded on the way). */
 static bool judging(void)
 {
@@ -192,7 +197,7 @@ static bool judge_session(gnutls_session_t session, struct gnutls_state *st, boo
         .checked = st->checked[0] ? st->checked : NULL,
         .fd = fd >= 0 && fd < (1 << 20) ? fd : -1,
         .io_fd = net_recent_socket(),
-        .library = version,
+        .library = library_name,
     };
     bool allowed = handshake_judge(&id, w);
     handshake_work_free(w);

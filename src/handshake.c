@@ -364,7 +364,7 @@ static bool judge_with(const struct policy *p, const struct handshake_id *id, st
     }
     if (best.worth_telling) {
         peer_address(id->fd, id->io_fd, who);
-        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in, id->library,
+        log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in, id->library ? id->library() : NULL,
                     w->warning[best_slot][0] ? w->warning[best_slot] : NULL);
     }
     if (best.blocked) {

@@ -34,7 +34,9 @@ struct handshake_id {
                               * for it to be checked); NULL: none */
     int fd;                  /* the session's own socket; -1: its I/O layer hides it */
     int io_fd;               /* the socket this thread last moved bytes on; -1: none */
-    const char *library;     /* "openssl 3.0.19", "gnutls 3.7.9" for the log; NULL: unknown */
+    /* "openssl 3.0.19", "gnutls 3.7.9" for the log (NULL: unknown), asked
+     * only when a record is written: naming it is a snprintf. */
+    const char *(*library)(void);
 };
 
 /* Judge the handshake `w->seen` describes, for the client `id`.  true:

@@ -10,7 +10,7 @@ void ossl_handshake_id(SSL *s, const struct conn_state *c, const char *checked, 
     out->checked = checked;
     out->fd = ossl.SSL_get_fd(s);
     out->io_fd = io_fd;
-    out->library = runtime_library();
+    out->library = runtime_library;
 }
 
 bool ossl_handshake_judge(SSL *s, const struct conn_state *c, struct judge_work *w, const char *checked,

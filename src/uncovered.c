@@ -30,29 +30,34 @@ struct look {
     char what[256];
 };
 
-static const char *base_name(const char *path)
+/* Whether `s` starts with `prefix`: most names differ within a few bytes,
+ * and a program's first connection walks every loaded object's name. */
+static inline bool starts(const char *s, const char *prefix)
 {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
-static bool starts(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
+    for (; *prefix; s++, prefix++)
+        if (*s != *prefix)
+            return false;
+    return true;
 }
 
 /* The library `name` (a file name) is, when pinshim cannot judge it. */
 static const char *unjudgeable(const char *name)
 {
-    if (strcmp(name, "libssl3.so") == 0)
-        return "NSS";
-    if (starts(name, "libmbedtls.so"))
-        return "mbed TLS";
-    if (starts(name, "libwolfssl.so"))
-        return "wolfSSL";
-    if (starts(name, "libgnutls.so.") && strcmp(name, "libgnutls.so.30") != 0)
-        return "GnuTLS";
-    return NULL;
+    if (!starts(name, "lib"))
+        return NULL;
+    switch (name[3]) {
+    case 's': return starts(name + 4, "sl3.so") && !name[10] ? "NSS" : NULL;
+    case 'm': return starts(name + 4, "bedtls.so") ? "mbed TLS" : NULL;
+    case 'w': return starts(name + 4, "olfssl.so") ? "wolfSSL" : NULL;
+    case 'g': return starts(name + 4, "nutls.so.") && !(starts(name + 13, "30") && !name[15]) ? "GnuTLS" : NULL;
+    default: return NULL;
+    }
+}
+
+/* A libssl, or the libgnutls pinshim binds. */
+static bool judgeable(const char *name)
+{
+    return starts(name, "libssl.so") || (starts(name, "libgnutls.so.30") && !name[15]);
 }
 
 static int visit(struct dl_phdr_info *info, size_t size, void *data)
@@ -73,11 +78,11 @@ static int visit(struct dl_phdr_info *info, size_t size, void *data)
         return 0;
     }
     const char *path = info->dlpi_name ? info->dlpi_name : "";
-    const char *name = base_name(path);
-    if (starts(name, "libssl.so") || strcmp(name, "libgnutls.so.30") == 0)
-        l->judgeable = true;
-    const char *lib = unjudgeable(name);
-    if (lib && !l->what[0])
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    l->judgeable = l->judgeable || judgeable(name);
+    const char *lib = l->what[0] ? NULL : unjudgeable(name);
+    if (lib)
         snprintf(l->what, sizeof l->what, "%s (%s)", lib, path);
     return 0;
 }
@@ -86,7 +91,13 @@ void uncovered_look(void)
 {
     if (runtime_uncovered_told())
         return;
-    struct look l = { .last = atomic_load_explicit(&looked_at, memory_order_relaxed) };
+    struct look l;
+    l.last = atomic_load_explicit(&looked_at, memory_order_relaxed);
+    l.adds = 0;
+    l.index = 0;
+    l.judgeable = false;
+    l.program.dynamic = NULL;
+    l.what[0] = '\0';
     dl_iterate_phdr(visit, &l);
     if (l.adds == 0 || l.adds == l.last)
         return;
