@@ -27,7 +27,7 @@
     X(gnutls_certificate_get_peers) X(gnutls_certificate_type_get) X(gnutls_session_is_resumed)      \
     X(gnutls_transport_get_int) X(gnutls_check_version)                   \
     X(gnutls_session_get_flags) X(gnutls_credentials_get) X(gnutls_error_is_fatal)                   \
-    X(gnutls_certificate_free_credentials)                                                           \
+    X(gnutls_certificate_free_credentials) X(gnutls_certificate_get_ours) X(gnutls_session_get_random) \
     /* certificates */                                                                               \
     X(gnutls_x509_crt_init) X(gnutls_x509_crt_deinit) X(gnutls_x509_crt_import)                      \
     X(gnutls_x509_crt_get_dn3) X(gnutls_x509_crt_get_issuer_dn3)                                     \

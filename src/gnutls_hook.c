@@ -25,6 +25,7 @@
 #include "net_hook.h"
 #include "runtime.h"
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,13 +61,41 @@ static bool judging(void)
     return runtime_covers();
 }
 
-/* The real function when binding failed: the next object's (passing
- * everything through untouched, as for any library pinshim cannot judge). */
-#define REAL(name) (bound ? gnu.name : (__typeof__(gnu.name))next_symbol(#name))
+/* The real function.  When binding failed (a libgnutls lacking a function),
+ * the next object's, passing everything through untouched as for any
+ * library pinshim cannot judge; and when libgnutls is not in the global
+ * scope (opened RTLD_LOCAL, its functions taken with dlsym, as Wine does),
+ * its own: its internal calls (gnutls_record_send calls gnutls_record_send2)
+ * come here through its PLT all the same. */
+#define REAL(name) (ready() ? gnu.name : (__typeof__(gnu.name))next_symbol(#name))
+
+struct symbol_query {
+    const char *name;
+    void *fn;
+};
+
+static int find_libgnutls(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct symbol_query *q = data;
+    (void)size;
+    const char *path = info->dlpi_name ? info->dlpi_name : "";
+    const char *slash = strrchr(path, '/');
+    if (strncmp(slash ? slash + 1 : path, "libgnutls.so.", 13) != 0)
+        return 0;
+    void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    if (!h)
+        return 0;
+    q->fn = dlsym(h, q->name); /* its own scope: libgnutls and its dependencies */
+    dlclose(h);
+    return q->fn != NULL;
+}
 
 static void *next_symbol(const char *name)
 {
-    return dlsym(RTLD_NEXT, name);
+    struct symbol_query q = { name, dlsym(RTLD_NEXT, name) };
+    if (!q.fn)
+        dl_iterate_phdr(find_libgnutls, &q);
+    return q.fn;
 }
 
 static bool ready(void)
@@ -217,9 +246,38 @@ struct verify_call {
     const char *hostname;
 };
 
+/* A session whose gnutls_init pinshim did not see: libgnutls opened with
+ * RTLD_LOCAL and its functions taken with dlsym (Wine does so).  Its
+ * verification still comes here, through libgnutls's own calls (the
+ * in-handshake verifier of gnutls_session_set_verify_cert, verify_peers3
+ * calling verify_peers).  It is a client's when it presents no certificate
+ * of its own: a server verifying a client's has sent its own first.  Its
+ * gnutls_deinit will not be seen either, and its address may come back for
+ * another session: the entry holds the handshake's client random, and a
+ * new one starts afresh. */
+static struct gnutls_state *adopt(gnutls_session_t session, struct gnutls_state *st)
+{
+    gnutls_datum_t client = { NULL, 0 }, server = { NULL, 0 };
+    gnu.gnutls_session_get_random(session, &client, &server);
+    if (!client.data || client.size != sizeof st->client_random)
+        return st && !(st->flags & GS_ADOPTED) ? st : NULL;
+    if (st && (!(st->flags & GS_ADOPTED) || memcmp(st->client_random, client.data, client.size) == 0))
+        return st;
+    if (gnu.gnutls_certificate_get_ours(session) || !gstate_add(session))
+        return NULL;
+    st = gstate_get(session);
+    if (st) {
+        st->flags = GS_ADOPTED;
+        memcpy(st->client_random, client.data, client.size);
+    }
+    return st;
+}
+
 static int verify_and_judge(gnutls_session_t session, const struct verify_call *v, unsigned int *status)
 {
     struct gnutls_state *st = judging() ? gstate_get(session) : NULL;
+    if (judging() && (!st || (st->flags & GS_ADOPTED)))
+        st = adopt(session, st);
     if (!st) {
         if (v->which == 3)
             return REAL(gnutls_certificate_verify_peers3)(session, v->hostname, status);
@@ -449,17 +507,42 @@ static bool refused(gnutls_session_t session)
     return st && (st->flags & GS_REFUSED);
 }
 
+/* gnutls_record_send2 is reached from a program that takes libgnutls's
+ * functions with dlsym too: libgnutls's gnutls_record_send jumps to it
+ * through its PLT (our gnutls_record_send does not).  The session may then
+ * be one pinshim never saw begin: a client's (adopt) with a certificate
+ * handshake behind it and no verdict is judged now, on the presented chain,
+ * before its first byte. */
+static bool unseen_send_refused(gnutls_session_t session)
+{
+    if (!judging())
+        return false;
+    struct gnutls_state *st = gstate_get(session);
+    if (st && !(st->flags & GS_ADOPTED))
+        return st->flags & GS_REFUSED;
+    unsigned n = 0;
+    if (gnu.gnutls_certificate_type_get(session) != GNUTLS_CRT_X509 || !gnu.gnutls_certificate_get_peers(session, &n) ||
+        n == 0)
+        return false;
+    st = adopt(session, st);
+    if (st && !(st->flags & GS_JUDGED))
+        judge_session(session, st, false, 0, NULL);
+    return st && (st->flags & GS_REFUSED);
+}
+
 EXPORT ssize_t gnutls_record_send(gnutls_session_t session, const void *data, size_t data_size)
 {
     if (refused(session))
         return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    if (ready()) /* what libgnutls's own gnutls_record_send does, without the trip back through here */
+        return gnu.gnutls_record_send2(session, data, data_size, 0, 0);
     return REAL(gnutls_record_send)(session, data, data_size);
 }
 
 EXPORT ssize_t gnutls_record_send2(gnutls_session_t session, const void *data, size_t data_size, size_t pad,
                                    unsigned flags)
 {
-    if (refused(session))
+    if (refused(session) || unseen_send_refused(session))
         return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
     return REAL(gnutls_record_send2)(session, data, data_size, pad, flags);
 }

@@ -14,6 +14,7 @@ enum {
     GS_REFUSED = 2,         /* ... and it refused: the session is dead */
     GS_IN_HANDSHAKE = 4,    /* gnutls_handshake began and has not finished */
     GS_OWN_VERIFY = 8,      /* our session-level verify function is on it; the program's is app_verify */
+    GS_ADOPTED = 16,        /* its gnutls_init was not seen: taken in at verification (gnutls_hook.c) */
 };
 
 struct gnutls_state {
@@ -23,6 +24,7 @@ struct gnutls_state {
     gnutls_verify_output_function *app_output;         /* the program's verify output function, or NULL */
     char checked[HOST_MAX];  /* the host name the client asked to be checked ("" none) */
     char sni[HOST_MAX];      /* the SNI name it set ("" none): libgnutls tells a client nothing back */
+    unsigned char client_random[32]; /* GS_ADOPTED: the handshake it was taken in for */
 };
 
 /* Make the entry of a new client session (false: no memory). */

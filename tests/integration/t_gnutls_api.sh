@@ -5,8 +5,9 @@
 # verification in the handshake, after it (libcurl, libldap) or none, what
 # the status calls say about a refused session and that nothing can be sent
 # on it (DESIGN 4), resumed sessions judged against the pins of the moment
-# (DESIGN 3.5, also across a reload), and many handshakes from threads and
-# from a forked child, each judged.
+# (DESIGN 3.5, also across a reload), a client that takes every function
+# with dlsym from a handle of libgnutls (gnutls_dlsym.c, as Wine does), and
+# many handshakes from threads and from a forked child, each judged.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gnutls_lib.sh"
@@ -243,6 +244,82 @@ for how in "--insecure" "--cafile $PKI/root.pem --verify-host sni"; do
     check_glog fail blocked bad.test 20
     case_end
 done
+
+# ---- every function taken with dlsym from a handle of libgnutls (Wine) ----
+# gnutls_dlsym links no libgnutls: none of its calls is pinshim's.  What
+# reaches pinshim is libgnutls's own calls through its PLT: the in-handshake
+# verifier's gnutls_certificate_verify_peers, verify_peers3's, and
+# gnutls_record_send's jump to gnutls_record_send2.  Before, that jump found
+# no function to pass to (libgnutls is not in the global scope): a crash.
+GNUTLS_DLSYM=${GNUTLS_DLSYM:-$top_builddir/tests/integration/gnutls_dlsym}
+if [ ! -x "$GNUTLS_DLSYM" ]; then
+    ${CC:-cc} -Wall -Wextra -O1 $(pkg-config --cflags gnutls 2>/dev/null) -o "$T/gnutls_dlsym" \
+        "$_lib_dir/gnutls_dlsym.c" -ldl >"$T/cc.log" 2>&1 || hard_error "gnutls_dlsym does not build: $(head -n 5 "$T/cc.log")"
+    GNUTLS_DLSYM=$T/gnutls_dlsym
+fi
+use_server any
+gd() {  # gd SNI MODE: gnutls_dlsym, preloaded, against the current server
+    run_preloaded "$GNUTLS_DLSYM" "$SERVER_PORT" "$PKI/root.pem" "$1" "$2" "probe dlsym $1 $2"
+}
+for mode in none handshake after tolerant; do
+    case_begin "dlsym'd client, verification $mode, nothing pinned: its job done, no crash"
+    write_conf "$CONF" other.test "$WRONG"
+    gd pinned.test $mode
+    check_rc 0
+    check_out_has '^sent [0-9]+$'
+    check_received "probe dlsym pinned.test $mode"
+    case_end
+done
+for mode in handshake after; do
+    case_begin "dlsym'd client, verification $mode, right pin: passes, judged as pinned.test"
+    write_conf "$CONF" pinned.test "$PIN_INT"
+    gd pinned.test $mode
+    check_rc 0
+    check_received "probe dlsym pinned.test $mode"
+    check_glog pass allowed pinned.test 1
+    case_end
+done
+case_begin "dlsym'd client, verification in the handshake, wrong pin: the handshake fails, zero bytes"
+write_conf "$CONF" pinned.test "$WRONG"
+gd pinned.test handshake
+check_rc 1
+check_out_has '^handshake failed: .*certificate verification'
+check_zero_bytes 1
+check_glog fail blocked pinned.test 1
+case_end
+case_begin "dlsym'd client, verify_peers3 after the handshake, wrong pin: the status says so, zero bytes"
+write_conf "$CONF" pinned.test "$WRONG"
+gd pinned.test after
+check_rc 1
+check_out_has '^verify_peers3 0 status 0x[1-9a-f][0-9a-f]*$'  # GNUTLS_CERT_INVALID among them
+check_zero_bytes 1
+check_glog fail blocked pinned.test 1
+case_end
+case_begin "dlsym'd client, verify_peers3 after, wrong pin, sends anyway: the send fails, zero bytes"
+write_conf "$CONF" pinned.test "$WRONG"
+gd pinned.test tolerant
+check_rc 1
+check_out_has '^send failed: .*certificate verification'
+check_zero_bytes 1
+check_glog fail blocked pinned.test 1
+case_end
+# No verification: the SNI it set went to libgnutls alone, so the address
+# is the name (DESIGN 3.1); judged at its first send.
+case_begin "dlsym'd client, no verification, wrong pin on 127.0.0.1: its first send fails, zero bytes"
+write_conf "$CONF" 127.0.0.1 "$WRONG"
+gd pinned.test none
+check_rc 1
+check_out_has '^send failed: .*certificate verification'
+check_zero_bytes 1
+check_glog fail blocked 127.0.0.1 1
+case_end
+case_begin "dlsym'd client, no verification, right pin on 127.0.0.1: passes"
+write_conf "$CONF" 127.0.0.1 "$PIN_LEAF"
+gd pinned.test none
+check_rc 0
+check_received "probe dlsym pinned.test none"
+check_glog pass allowed 127.0.0.1 1
+case_end
 
 # ---- fork ----
 write_conf "$CONF" good.test "$PIN_LEAF" bad.test "$WRONG"
