@@ -1,6 +1,6 @@
 /*
  * gnutls_client.c - a small GnuTLS client (and server) for the pinshim
- * integration tests (t_gnutls_api.sh).
+ * integration tests (t_gnutls_api.sh, t_gnutls_policy.sh).
  *
  * It gives GnuTLS every name a client can give (SNI, the verify hostname,
  * a name it resolves, only the peer's address), verifies in the handshake
@@ -18,6 +18,10 @@
  * chosen by the OS, written to PORTFILE) that echoes one line per connection;
  * with --cafile it asks for a client certificate and verifies it with
  * gnutls_certificate_verify_peers3 (server sessions are never judged).
+ *
+ * --interval SECS makes each --threads worker wait that long (fractions
+ * allowed) after each handshake, and --stop-file F stops the workers once F
+ * exists: one process that keeps connecting while a test changes its config.
  *
  * Exit status: 0 every handshake (and every requested write/read) succeeded;
  * 2 a handshake was refused; 3 handshakes succeeded but a later write or read
@@ -74,6 +78,8 @@ struct opts {
     int timeout;
     int deadline;
     int quiet;
+    double interval;          /* --threads: seconds each worker waits after a handshake */
+    const char *stop_file;    /* --threads: the workers stop once this file exists */
     const char *client_cert;
     const char *client_key;
     /* server */
@@ -378,14 +384,28 @@ static pthread_mutex_t sh_lock = PTHREAD_MUTEX_INITIALIZER;
 static long sh_next;
 static struct counts *per_host;
 
+static void pause_interval(void)
+{
+    struct timespec ts;
+    if (o.interval <= 0)
+        return;
+    ts.tv_sec = (time_t)o.interval;
+    ts.tv_nsec = (long)((o.interval - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
     for (;;) {
         struct counts c;
+        struct stat st;
         long i;
         int h;
 
+        if (o.stop_file && stat(o.stop_file, &st) == 0)
+            break;
         pthread_mutex_lock(&sh_lock);
         i = sh_next < o.count ? sh_next++ : -1;
         pthread_mutex_unlock(&sh_lock);
@@ -401,6 +421,7 @@ static void *worker(void *arg)
         per_host[h].error += c.error;
         per_host[h].io_failed += c.io_failed;
         pthread_mutex_unlock(&sh_lock);
+        pause_interval();
     }
     return NULL;
 }
@@ -604,7 +625,8 @@ static void usage(void)
             "        [--client-cert CHAIN --client-key KEY]\n"
             "        [--send STR] [--read] [--write-after-refusal] [--status-after-refusal]\n"
             "        [--resume [--pause-file F]]\n"
-            "        [--threads T --count N --hosts h1,h2] [--quiet] [--fork [--hosts h1,h2]]\n"
+            "        [--threads T --count N --hosts h1,h2 [--interval SECS] [--stop-file F]] [--quiet]\n"
+            "        [--fork [--hosts h1,h2]]\n"
             "        [--timeout SECS] [--deadline SECS]\n"
             "       gnutls_client --serve PORTFILE --cert CHAIN --key KEY [--cafile F] [--conns N]\n"
             "       gnutls_client --lib-version\n");
@@ -654,6 +676,8 @@ int main(int argc, char **argv)
         { "timeout", required_argument, NULL, 'w' },
         { "deadline", required_argument, NULL, 'D' },
         { "quiet", no_argument, NULL, 'q' },
+        { "interval", required_argument, NULL, 'i' },
+        { "stop-file", required_argument, NULL, 'Z' },
         { "serve", required_argument, NULL, 'L' },
         { "cert", required_argument, NULL, 'e' },
         { "key", required_argument, NULL, 'y' },
@@ -708,6 +732,8 @@ int main(int argc, char **argv)
         case 'w': o.timeout = atoi(optarg); break;
         case 'D': o.deadline = atoi(optarg); break;
         case 'q': o.quiet = 1; break;
+        case 'i': o.interval = atof(optarg); break;
+        case 'Z': o.stop_file = optarg; break;
         case 'L': o.serve = optarg; break;
         case 'e': o.cert = optarg; break;
         case 'y': o.key = optarg; break;
