@@ -22,7 +22,7 @@
     X(gnutls_session_get_verify_cert_status) X(gnutls_record_send) X(gnutls_record_send2)           \
     X(gnutls_record_send_range) X(gnutls_record_recv) X(gnutls_record_recv_seq)                     \
     X(gnutls_record_recv_packet) X(gnutls_record_uncork) X(gnutls_record_send_early_data)           \
-    X(gnutls_server_name_set)                                                                        \
+    X(gnutls_server_name_set) X(gnutls_session_set_data)                                             \
     /* a session: its peer, its name, its state */                                                   \
     X(gnutls_certificate_get_peers) X(gnutls_certificate_type_get) X(gnutls_session_is_resumed)      \
     X(gnutls_transport_get_int) X(gnutls_check_version)                   \

@@ -42,6 +42,50 @@ int gnutls_cert_of_crt(struct gnutls_cert *c, gnutls_x509_crt_t crt)
     return c->pin_rc;
 }
 
+static bool be32_at(const unsigned char *d, size_t size, size_t at, size_t *out)
+{
+    if (at > size || size - at < 4)
+        return false;
+    *out = (size_t)d[at] << 24 | (size_t)d[at + 1] << 16 | (size_t)d[at + 2] << 8 | (size_t)d[at + 3];
+    return true;
+}
+
+int gnutls_packed_session_leaf(const unsigned char *data, size_t size, const unsigned char **der, size_t *len)
+{
+    const size_t magic_base = 0xfadebadd, v37 = 0x030700;
+    size_t magic, part, n, at;
+    const unsigned char *spki;
+    size_t spki_len;
+
+    /* magic, time, expiry; then the credentials type: 1, a certificate */
+    if (!data || !be32_at(data, size, 0, &magic) || magic < magic_base + v37 || magic > magic_base + v37 + 0xff ||
+        size < 13 || data[12] != GNUTLS_CRD_CERTIFICATE)
+        return -1;
+    /* the certificate part: its size, the DH key's bits, prime, generator,
+     * public key (each length-prefixed), the number of certificates */
+    if (!be32_at(data, size, 13, &part) || part > size - 17)
+        return -1;
+    size_t end = 17 + part;
+    at = 21;
+    for (int i = 0; i < 3; i++) {
+        if (!be32_at(data, end, at, &n) || n > end - at - 4)
+            return -1;
+        at += 4 + n;
+    }
+    if (!be32_at(data, end, at, &n) || n == 0)
+        return -1;
+    at += 4;
+    if (!be32_at(data, end, at, &n) || n == 0 || n > end - at - 4)
+        return -1;
+    at += 4;
+    /* a certificate's own DER, and nothing around it */
+    if (der_cert_spki(data + at, n, &spki, &spki_len) != 0)
+        return -1;
+    *der = data + at;
+    *len = n;
+    return 0;
+}
+
 void gnutls_cert_clear(struct gnutls_cert *c)
 {
     if (c->crt)

@@ -40,4 +40,14 @@ int gnutls_pin_of_der(const unsigned char *der, size_t len, struct pin *out);
 
 void gnutls_cert_clear(struct gnutls_cert *c);
 
+/* The leaf certificate inside session data as libgnutls 3.7 packs it
+ * (gnutls_session_get_data2): the packing's magic (0xfadebadd plus the
+ * version, 3.7.x), its time and expiry, the credentials type (certificate),
+ * the size of the certificate part, Diffie-Hellman numbers, the number of
+ * certificates, then each one's length and DER.  0 with *der (pointing into
+ * `data`) and *len set, or -1 when `data` is not shaped like that (another
+ * packing, a session without a certificate): nothing is known of its leaf.
+ * Pure. */
+int gnutls_packed_session_leaf(const unsigned char *data, size_t size, const unsigned char **der, size_t *len);
+
 #endif

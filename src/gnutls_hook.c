@@ -15,6 +15,11 @@
  *    handshake with GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
  *  - gnutls_handshake's end: a handshake no verify function saw (a resumed
  *    session, a pre-shared key) is judged there (the backstop);
+ *  - gnutls_session_set_data: a session the program wants to resume is held
+ *    back until its handshake starts, then offered only when its leaf would
+ *    pass under the policy of that moment (DESIGN 3.5); else the handshake
+ *    is a full one, judged like any other, never refused for want of a
+ *    chain;
  *  - the record calls refuse on a refused session, whatever calls them.
  * Server sessions are never judged. */
 #include "config.h"
@@ -478,6 +483,70 @@ EXPORT unsigned int gnutls_session_get_verify_cert_status(gnutls_session_t sessi
     return r;
 }
 
+/* ---- a session to resume (DESIGN 3.5) ---- */
+
+/* Held back: libgnutls gets it when the handshake starts, and only when its
+ * leaf (the first certificate in the packed data) would pass then, with
+ * every name the client has given by that time.  libgnutls has no call that
+ * takes back a session once set.  Data whose leaf cannot be read (a
+ * pre-shared key, another packing) goes to libgnutls at once, as before: its
+ * resumption is judged when it finishes. */
+EXPORT int gnutls_session_set_data(gnutls_session_t session, const void *session_data, size_t session_data_size)
+{
+    struct gnutls_state *st = judging() ? gstate_get(session) : NULL;
+    const unsigned char *der;
+    size_t der_len;
+    if (!st || (st->flags & (GS_IN_HANDSHAKE | GS_ADOPTED)) || !session_data ||
+        gnutls_packed_session_leaf(session_data, session_data_size, &der, &der_len) != 0)
+        return REAL(gnutls_session_set_data)(session, session_data, session_data_size);
+    /* What libgnutls would answer, asked of a session of our own: the
+     * program's stays untouched until its handshake. */
+    gnutls_session_t probe;
+    if (gnu.gnutls_init(&probe, GNUTLS_CLIENT) != 0)
+        return gnu.gnutls_session_set_data(session, session_data, session_data_size);
+    int ret = gnu.gnutls_session_set_data(probe, session_data, session_data_size);
+    gnu.gnutls_deinit(probe);
+    if (ret != 0)
+        return ret;
+    unsigned char *copy = malloc(session_data_size);
+    if (!copy)
+        return gnu.gnutls_session_set_data(session, session_data, session_data_size);
+    memcpy(copy, session_data, session_data_size);
+    free(st->offered);
+    st->offered = copy;
+    st->offered_size = session_data_size;
+    return 0;
+}
+
+/* The handshake starts (or early data is about to be sent): the held-back
+ * session is given to libgnutls when it would pass, else dropped. */
+static void offer_or_drop(gnutls_session_t session, struct gnutls_state *st)
+{
+    unsigned char *data = st->offered;
+    size_t size = st->offered_size;
+    const unsigned char *der;
+    size_t der_len;
+    st->offered = NULL;
+    st->offered_size = 0;
+    if (gnutls_packed_session_leaf(data, size, &der, &der_len) == 0) {
+        struct gnutls_cert leaf;
+        gnutls_datum_t d = { (unsigned char *)der, (unsigned)der_len }; /* NOLINT: GnuTLS's datum is not const */
+        gnutls_cert_of_der(&leaf, &d);
+        int fd = gnu.gnutls_transport_get_int(session);
+        struct handshake_id id = {
+            .sni = st->sni[0] ? st->sni : NULL,
+            .checked = st->checked[0] ? st->checked : NULL,
+            .fd = fd >= 0 && fd < (1 << 20) ? fd : -1,
+            .io_fd = net_recent_socket(),
+            .library = library_name,
+        };
+        if (handshake_resumption_passes(&id, &gnutls_cert_ops, gnutls_cert_ref(&leaf)))
+            (void)gnu.gnutls_session_set_data(session, data, size); /* failing now: a full handshake */
+        gnutls_cert_clear(&leaf);
+    }
+    free(data);
+}
+
 /* ---- the handshake and the records ---- */
 
 EXPORT int gnutls_handshake(gnutls_session_t session)
@@ -487,8 +556,11 @@ EXPORT int gnutls_handshake(gnutls_session_t session)
         return REAL(gnutls_handshake)(session);
     if (st->flags & GS_REFUSED)
         return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
-    if (!(st->flags & GS_IN_HANDSHAKE))
+    if (!(st->flags & GS_IN_HANDSHAKE)) {
         st->flags = (st->flags & ~(unsigned)GS_JUDGED) | GS_IN_HANDSHAKE;
+        if (st->offered)
+            offer_or_drop(session, st);
+    }
     int ret = gnu.gnutls_handshake(session);
     if (ret == 0 || gnu.gnutls_error_is_fatal(ret))
         st->flags &= ~(unsigned)GS_IN_HANDSHAKE;
@@ -559,6 +631,10 @@ EXPORT ssize_t gnutls_record_send_early_data(gnutls_session_t session, const voi
 {
     if (refused(session))
         return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+    /* Early data rides on the session: only on one that would pass. */
+    struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
+    if (st && st->offered && !(st->flags & GS_IN_HANDSHAKE))
+        offer_or_drop(session, st);
     return REAL(gnutls_record_send_early_data)(session, data, length);
 }
 

@@ -124,6 +124,8 @@ bool gstate_add(gnutls_session_t session)
     pthread_mutex_unlock(&lock);
     if (old && (old->flags & GS_REFUSED))
         atomic_fetch_sub(&refused_alive, 1);
+    if (old)
+        free(old->offered);
     free(old);
     if (!ok)
         free(st);
@@ -146,6 +148,8 @@ void gstate_drop(gnutls_session_t session)
     pthread_mutex_unlock(&lock);
     if (st && (st->flags & GS_REFUSED))
         atomic_fetch_sub(&refused_alive, 1);
+    if (st)
+        free(st->offered);
     free(st);
 }
 

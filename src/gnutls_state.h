@@ -25,6 +25,9 @@ struct gnutls_state {
     char checked[HOST_MAX];  /* the host name the client asked to be checked ("" none) */
     char sni[HOST_MAX];      /* the SNI name it set ("" none): libgnutls tells a client nothing back */
     unsigned char client_random[32]; /* GS_ADOPTED: the handshake it was taken in for */
+    unsigned char *offered;  /* a session the program set to resume, held back until its handshake
+                              * starts (DESIGN 3.5: offered only when it would pass), malloc'd */
+    size_t offered_size;
 };
 
 /* Make the entry of a new client session (false: no memory). */

@@ -376,6 +376,57 @@ static bool judge_with(const struct policy *p, const struct handshake_id *id, st
     return !best.blocked;
 }
 
+struct resumption_work {
+    struct peer who;
+    struct judgement j;
+    struct tofu_view tofu;
+};
+
+static bool resumption_passes(const struct policy *p, const struct handshake_id *id, const struct cert_ops *ops,
+                              const struct cert *leaf, struct resumption_work *w)
+{
+    const struct cert *served[1] = { leaf };
+    struct chain_input in = { .ops = ops, .served = served, .nserved = 1, .resumed = true };
+    time_t now = time(NULL);
+
+    if (p->error)
+        return false; /* refused anyway: let the full handshake say why */
+    peer_names(id->sni, id->checked, &w->who);
+    if (w->who.nnames == 0 || p->has_port_entries)
+        peer_address(id->fd, id->io_fd, &w->who);
+    for (int i = 0; i < w->who.nnames; i++) {
+        if (!w->who.names[i].valid)
+            continue;
+        const struct host_entry *e = policy_lookup(p, w->who.names[i].host, w->who.port);
+        /* Only a refusal needs a full handshake instead: under report (or
+         * off) the resumption goes ahead and is judged when it finishes. */
+        if (!e || policy_effective_mode(p, e) != MODE_ENFORCE)
+            continue;
+        if (e->tofu != TOFU_NONE)
+            e = tofu_resolve(p, e, w->who.names[i].host, &in, VERIFY_OK, now, false, &w->tofu);
+        judge_chain(e, &in, now, &w->j);
+        if (w->j.verdict != VERDICT_PASS && w->j.verdict != VERDICT_EXPIRED)
+            return false;
+    }
+    return true;
+}
+
+bool handshake_resumption_passes(const struct handshake_id *id, const struct cert_ops *ops, const struct cert *leaf)
+{
+    const struct policy *p = runtime_acquire();
+    if (!p)
+        return false;
+    bool passes = true;
+    if (runtime_covers_program(p)) {
+        /* On the heap: a TLS client thread may run on a 32 KiB stack. */
+        struct resumption_work *w = calloc(1, sizeof *w);
+        passes = w && resumption_passes(p, id, ops, leaf, w);
+        free(w);
+    }
+    runtime_release(p);
+    return passes;
+}
+
 bool handshake_judge(const struct handshake_id *id, struct judge_work *w)
 {
     const struct policy *p = runtime_acquire();

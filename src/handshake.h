@@ -44,4 +44,11 @@ struct handshake_id {
  * verdict when it is worth telling. */
 bool handshake_judge(const struct handshake_id *id, struct judge_work *w);
 
+/* Would a resumption of a session whose leaf is `leaf` be let through, for
+ * every name of `id` whose entry is enforced, under the current policy
+ * (DESIGN 3.5: its leaf, and what a full handshake of this process showed
+ * for that leaf)?  false: do not offer that session; the full handshake that
+ * follows decides.  A config error: false. */
+bool handshake_resumption_passes(const struct handshake_id *id, const struct cert_ops *ops, const struct cert *leaf);
+
 #endif
