@@ -1,7 +1,7 @@
 /* GnuTLS's answers about its certificates (gnutls_cert.h).  Pins are the
  * SHA-256 (gnutls_hash_fast) of the SubjectPublicKeyInfo found in the DER
- * (der.h): no object is made for that.  The rest (names, issuer links,
- * expiry) imports the certificate once. */
+ * (der.h), and expiry is read from the DER too: no object is made for those.
+ * The rest (names, issuer links) imports the certificate once. */
 #include "config.h"
 #include "gnutls_cert.h"
 #include "der.h"
@@ -34,12 +34,17 @@ int gnutls_cert_of_crt(struct gnutls_cert *c, gnutls_x509_crt_t crt)
     memset(c, 0, sizeof *c);
     if (gnu.gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) != 0)
         return -1;
-    c->pin_rc = gnutls_pin_of_der(der.data, der.size, &c->pin);
-    c->pin_known = true;
-    (*gnu.free_fn)(der.data);
-    time_t t = gnu.gnutls_x509_crt_get_expiration_time(crt);
-    c->not_after = t == (time_t)-1 ? 0 : t;
-    return c->pin_rc;
+    c->der = der.data;
+    c->der_len = der.size;
+    return 0;
+}
+
+void gnutls_cert_free_copy(struct gnutls_cert *c)
+{
+    gnutls_cert_clear(c);
+    if (c->der)
+        (*gnu.free_fn)((void *)c->der); /* NOLINT: our own copy, const only for the core */
+    c->der = NULL;
 }
 
 static bool be32_at(const unsigned char *d, size_t size, size_t at, size_t *out)
@@ -166,12 +171,18 @@ static void dn_text(gnutls_x509_crt_t crt, bool issuer, char *out, size_t cap)
     (*gnu.free_fn)(dn.data);
 }
 
+/* notAfter read from the DER when it has the usual form (importing the
+ * certificate costs more than the rest of a resumed TLS 1.2 handshake);
+ * GnuTLS's own reading otherwise. */
 static time_t op_not_after(const struct cert *cc)
 {
     struct gnutls_cert *c = g(cc);
     if (!c->not_after) {
-        gnutls_x509_crt_t crt = crt_of(c);
-        time_t t = crt ? gnu.gnutls_x509_crt_get_expiration_time(crt) : (time_t)-1;
+        time_t t = (time_t)-1;
+        if (!c->der || der_cert_not_after(c->der, c->der_len, &t) != 0) {
+            gnutls_x509_crt_t crt = crt_of(c);
+            t = crt ? gnu.gnutls_x509_crt_get_expiration_time(crt) : (time_t)-1;
+        }
         c->not_after = t == (time_t)-1 ? 0 : t;
     }
     return c->not_after;

@@ -1,8 +1,9 @@
 /* GnuTLS's certificates for the neutral core (cert.h).  A certificate is
  * either one the peer presented (its DER, as gnutls_certificate_get_peers
  * hands it out, valid while the session lives) or one met on the verified
- * path while GnuTLS verified the chain (known by its pin and expiry only:
- * GnuTLS frees those objects when verification returns). */
+ * path while GnuTLS verified the chain (a copy of its DER, taken then:
+ * GnuTLS frees those objects when verification returns).  Either way its
+ * pin and expiry are read from the DER when first asked for. */
 #ifndef PINSHIM_GNUTLS_CERT_H
 #define PINSHIM_GNUTLS_CERT_H
 
@@ -12,7 +13,7 @@
 #include "gnutls_api.h"
 
 struct gnutls_cert {
-    const unsigned char *der;   /* NULL: a path certificate, known by pin and expiry */
+    const unsigned char *der;   /* NULL: unreadable (no pin) */
     unsigned der_len;
     gnutls_x509_crt_t crt;      /* imported when first needed; freed by gnutls_cert_clear() */
     bool pin_known;
@@ -31,9 +32,11 @@ static inline const struct cert *gnutls_cert_ref(const struct gnutls_cert *c)
 /* A presented certificate. */
 void gnutls_cert_of_der(struct gnutls_cert *c, const gnutls_datum_t *der);
 
-/* A certificate met on the verified path: its pin and expiry, taken now
- * (the object is GnuTLS's and short-lived).  0, or -1 when unreadable. */
+/* A certificate met on the verified path: a copy of its DER, taken now (the
+ * object is GnuTLS's and short-lived), freed by gnutls_cert_free_copy().
+ * 0, or -1 when it cannot be read (then it has no pin). */
 int gnutls_cert_of_crt(struct gnutls_cert *c, gnutls_x509_crt_t crt);
+void gnutls_cert_free_copy(struct gnutls_cert *c);
 
 /* The pin of a certificate's DER (SHA-256 of its SubjectPublicKeyInfo). */
 int gnutls_pin_of_der(const unsigned char *der, size_t len, struct pin *out);

@@ -112,18 +112,39 @@ static bool ready(void)
 /* ---- what the session showed ---- */
 
 /* The verified path, as GnuTLS's verify output callback reports it while it
- * verifies: one (certificate, issuer) pair a link, top of the chain first.
- * Per thread: the callback is not told the session. */
+ * verifies: one (certificate, issuer) pair a link, top of the chain first,
+ * each certificate a copy of its DER (hashed only if the judgement asks for
+ * its pin).  Per thread: the callback is not told the session. */
 #define PATH_MAX_PAIRS 32
 struct path_record {
     int n;
     gnutls_verify_output_function *app;   /* the program's own, called too */
     struct {
         gnutls_x509_crt_t cert, issuer;   /* identities only: GnuTLS frees them after */
-        struct gnutls_cert c, i;
+        struct gnutls_cert c, i;          /* own the DER copies (path_free) */
         unsigned status;
     } pairs[PATH_MAX_PAIRS];
 };
+
+/* Only what is used is initialised: the pairs are written as they come. */
+static struct path_record *path_new(gnutls_verify_output_function *app)
+{
+    struct path_record *r = malloc(sizeof *r);
+    if (r) {
+        r->n = 0;
+        r->app = app;
+    }
+    return r;
+}
+
+static void path_free(struct path_record *r)
+{
+    for (int k = 0; r && k < r->n; k++) {
+        gnutls_cert_free_copy(&r->pairs[k].c);
+        gnutls_cert_free_copy(&r->pairs[k].i);
+    }
+    free(r);
+}
 static THREAD_LOCAL struct path_record *t_path;
 
 static int output_callback(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x509_crl_t crl,
@@ -153,6 +174,8 @@ static void release_observation(struct observed *o)
     struct observation *g = o->owned;
     for (int i = 0; i < g->nserved; i++)
         gnutls_cert_clear(&g->served[i]);
+    for (int i = 0; i < g->npath; i++)
+        gnutls_cert_clear(&g->path[i]); /* their DER is the path record's */
     free(g);
 }
 
@@ -190,13 +213,14 @@ static int order_path(const struct path_record *r, struct gnutls_cert *out, int 
 static bool judge_session(gnutls_session_t session, struct gnutls_state *st, bool verified, unsigned status,
                           const struct path_record *path)
 {
-    struct observation *g = calloc(1, sizeof *g);
+    struct observation *g = malloc(sizeof *g); /* filled up to nserved and npath */
     struct judge_work *w = g ? handshake_work_new() : NULL;
     if (!w) {
         free(g);
         gstate_refuse(st);
         return false; /* fail closed */
     }
+    g->nserved = g->npath = 0;
     unsigned n = 0;
     const gnutls_datum_t *peers = gnu.gnutls_certificate_type_get(session) == GNUTLS_CRT_X509
                                       ? gnu.gnutls_certificate_get_peers(session, &n)
@@ -297,9 +321,8 @@ static int verify_and_judge(gnutls_session_t session, const struct verify_call *
     if (host && *host)
         snprintf(st->checked, sizeof st->checked, "%s", host);
 
-    struct path_record *r = calloc(1, sizeof *r), *outer = t_path;
+    struct path_record *r = path_new(st->app_output), *outer = t_path;
     if (r) {
-        r->app = st->app_output;
         t_path = r;
         gnu.gnutls_session_set_verify_output_function(session, output_callback);
     }
@@ -316,7 +339,7 @@ static int verify_and_judge(gnutls_session_t session, const struct verify_call *
     }
     if (ret == 0 && !(st->flags & GS_JUDGED))
         judge_session(session, st, *status == 0, *status, r);
-    free(r);
+    path_free(r);
     if (st->flags & GS_REFUSED)
         *status |= GNUTLS_CERT_INVALID;
     return ret;

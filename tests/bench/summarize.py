@@ -174,6 +174,25 @@ instructions("instructions per full TLS 1.3 handshake (callgrind, client)", "cg_
 instructions("instructions per resumed TLS 1.3 handshake (callgrind, client)", "cg_resume13")
 instructions("instructions per resumed TLS 1.2 handshake (callgrind, client)", "cg_resume12")
 
+# GnuTLS (issue 11): bench_gnutls_client, the same client on libgnutls, in
+# lockstep (A/B, with its A/A control) and under callgrind.
+G_AB = ": two processes in lockstep (A/B)"
+for case, label, target in (
+        ("g_full13", "GnuTLS full TLS 1.3 handshake, verified in it (gnutls_session_set_verify_cert)", 1.02),
+        ("g_full12", "GnuTLS full TLS 1.2 handshake, verified in it", 1.02),
+        ("g_resume13", "GnuTLS resumed session, TLS 1.3", 1.03),
+        ("g_resume12", "GnuTLS resumed session, TLS 1.2", 1.03),
+        ("g_after13", "GnuTLS full TLS 1.3 handshake, verified after it (gnutls_certificate_verify_peers3)", None)):
+    ab(label + G_AB, "ab_" + case, "shim", target)
+    ab(AA_LABEL, "aa_" + case, "none")
+instructions("GnuTLS: instructions per full TLS 1.3 handshake (callgrind, client)", "cg_g_full13", 1.01)
+instructions("GnuTLS: instructions per full TLS 1.2 handshake (callgrind, client)", "cg_g_full12", 1.01)
+instructions("GnuTLS: instructions per resumed TLS 1.3 handshake (callgrind, client)", "cg_g_resume13")
+instructions("GnuTLS: instructions per resumed TLS 1.2 handshake (callgrind, client)", "cg_g_resume12")
+instructions("GnuTLS: instructions per full TLS 1.3 handshake verified after it (callgrind, client)",
+             "cg_g_after13")
+
+
 def marginal(r):
     n = r.get("n_6", 0) - r.get("n_2", 0)
     return (r["ir_6"] - r["ir_2"]) / n if n > 0 and "ir_6" in r and "ir_2" in r else float("nan")

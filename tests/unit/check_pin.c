@@ -376,6 +376,75 @@ START_TEST(test_der_cert_spki)
 }
 END_TEST
 
+/* der_cert_not_after: the notAfter of the certificate's own bytes, in both
+ * of RFC 5280's forms (UTCTime up to 2049, GeneralizedTime from 2050), leap
+ * days included; any other form is left to the TLS library (-1). */
+static int not_after_of(X509 *cert, time_t *out)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(cert, &der);
+    ck_assert_int_gt(len, 0);
+    int rc = der_cert_not_after(der, (size_t)len, out);
+    /* Cut anywhere, it is refused, never read past. */
+    for (int cut = 0; cut < len; cut += 5) {
+        time_t ignored;
+        unsigned char *copy = malloc(cut ? (size_t)cut : 1);
+        memcpy(copy, der, (size_t)cut);
+        ck_assert_msg(der_cert_not_after(copy, (size_t)cut, &ignored) != 0, "cut at %d: accepted", cut);
+        free(copy);
+    }
+    OPENSSL_free(der);
+    return rc;
+}
+
+START_TEST(test_der_cert_not_after)
+{
+    const time_t when[] = {
+        pki_time(2028, 2, 29, 12, 0, 0),  pki_time(2049, 12, 31, 23, 59, 59), pki_time(2050, 1, 1, 0, 0, 0),
+        pki_time(2000, 2, 29, 23, 59, 59), pki_time(2100, 3, 1, 0, 0, 0),    pki_time(2038, 1, 19, 3, 14, 8),
+        pki_time(1985, 6, 15, 10, 20, 30), pki_time(2400, 2, 29, 1, 2, 3),    pki_time(9999, 12, 31, 23, 59, 59),
+    };
+    for (size_t i = 0; i < sizeof when / sizeof *when; i++) {
+        X509 *cert = pki_cert(&(struct pki_spec){ .cn = "expiry.example.com", .key = pki.leaf_key,
+                                                   .issuer = pki.intermediate, .signer = pki.int_key,
+                                                   .not_before = pki_time(1980, 1, 1, 0, 0, 0), .not_after = when[i] });
+        time_t got = 0;
+        ck_assert_int_eq(not_after_of(cert, &got), 0);
+        ck_assert_msg(got == when[i], "case %zu: %lld, not %lld", i, (long long)got, (long long)when[i]);
+        X509_free(cert);
+    }
+    time_t got = 0;
+    ck_assert_int_eq(not_after_of(pki.leaf, &got), 0);
+    ck_assert_int_eq(ASN1_TIME_cmp_time_t(X509_get0_notAfter(pki.leaf), got), 0);
+    /* Forms RFC 5280 does not allow: no seconds, a zone offset, a fraction;
+     * and a UTCTime before 1970. */
+    static const struct { const char *text; int type; } odd[] = {
+        { "3001010000Z", V_ASN1_UTCTIME },          { "300101000000+0100", V_ASN1_UTCTIME },
+        { "20300101000000.5Z", V_ASN1_GENERALIZEDTIME }, { "600101000000Z", V_ASN1_UTCTIME },
+        { "19600101000000Z", V_ASN1_GENERALIZEDTIME },   { "301301000000Z", V_ASN1_UTCTIME },
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        X509 *cert = pki_cert(&(struct pki_spec){ .cn = "odd.example.com", .key = pki.leaf_key,
+                                                   .issuer = pki.intermediate, .signer = pki.int_key });
+        ASN1_TIME *t = ASN1_TIME_new();
+        ck_assert_ptr_nonnull(t);
+        /* Set as given, without OpenSSL's checks. */
+        ck_assert_int_eq(ASN1_STRING_set(t, odd[i].text, (int)strlen(odd[i].text)), 1);
+        t->type = odd[i].type;
+        ck_assert_int_eq(X509_set1_notAfter(cert, t), 1);
+        ck_assert_int_gt(X509_sign(cert, pki.int_key, EVP_sha256()), 0); /* re-encoded */
+        unsigned char *der = NULL;
+        int len = i2d_X509(cert, &der);
+        ck_assert_ptr_nonnull(memmem(der, (size_t)(len > 0 ? len : 0), odd[i].text, strlen(odd[i].text)));
+        OPENSSL_free(der);
+        ck_assert_msg(not_after_of(cert, &got) != 0, "%s: accepted", odd[i].text);
+        ASN1_TIME_free(t);
+        X509_free(cert);
+    }
+    ck_assert_int_ne(der_cert_not_after(NULL, 0, &got), 0);
+}
+END_TEST
+
 START_TEST(test_pin_of_spki_der)
 {
     unsigned char *der = NULL;
@@ -465,6 +534,7 @@ static Suite *pin_suite(void)
     tcase_add_test(tc, test_pin_of_cert_key_shapes);
     tcase_add_test(tc, test_pin_of_spki_der);
     tcase_add_test(tc, test_der_cert_spki);
+    tcase_add_test(tc, test_der_cert_not_after);
     tcase_add_test(tc, test_pin_same_key_other_cert);
     tcase_add_test(tc, test_cert_fingerprint);
     suite_add_tcase(s, tc);
