@@ -122,8 +122,12 @@ for v in 1.2 1.3; do
     # memory of one): a leaf pin still passes, a wrong pin still blocks.
     write_conf "$CONF" pinned.test "$PIN_LEAF"
     case_begin "TLS $v: session saved by another process, leaf pin: resumed, passes"
+    mark
     tc_run --cafile "$PKI/root.pem" --read --sess-out "$T/sess-$v.pem"
     [ "$RC" = 0 ] && [ -s "$T/sess-$v.pem" ] || case_fail "could not save a session (rc $RC)"
+    # the server may note that connection after the client is gone: let it
+    # before counting the next one's
+    wait_conns 1 || case_fail "server did not finish the saving connection"
     mark
     : > "$LOG"
     tc_run --cafile "$PKI/root.pem" --sess-in "$T/sess-$v.pem"
@@ -150,8 +154,10 @@ for v in 1.2 1.3; do
     use_server "chain-att-$v"
     write_conf "$CONF" pinned.test "$PIN_LEAF,$PIN_INT"
     case_begin "TLS $v: interceptor's session for an unpinned name, offered for pinned.test: blocked"
+    mark
     client --sni other.test --insecure --tls "$v" --send "unpinned $$" --read --sess-out "$T/xsess-$v.pem"
     [ "$RC" = 0 ] && [ -s "$T/xsess-$v.pem" ] || case_fail "could not save a session for other.test (rc $RC)"
+    wait_conns 1 || case_fail "server did not finish the saving connection"
     mark
     : > "$LOG"
     tc_run --insecure --sess-in "$T/xsess-$v.pem"

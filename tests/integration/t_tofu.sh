@@ -315,9 +315,11 @@ case_end
 # what is learned (a verified chain), never the session's leaf alone.
 case_begin "a session taken without the shim is not resumed: the full handshake is verified and learned from"
 use_server genuine12
+mark
 run_plain "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --sni pinned.test --cafile "$PKI/root.pem" \
     --tls 1.2 --sess-out "$T/sess.pem"
 [ "$RC" = 0 ] && [ -s "$T/sess.pem" ] || case_fail "no session saved (exit $RC)"
+wait_conns 1 || case_fail "server did not finish the saving connection"
 mark
 cl genuine12 pinned.test --cafile "$PKI/root.pem" --tls 1.2 --sess-in "$T/sess.pem"
 check_rc 0
