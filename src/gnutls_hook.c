@@ -307,6 +307,12 @@ static int verify_and_judge(gnutls_session_t session, const struct verify_call *
     struct gnutls_state *st = judging() ? gstate_get(session) : NULL;
     if (judging() && (!st || (st->flags & GS_ADOPTED)))
         st = adopt(session, st);
+    if (st && v->which == 2 && (st->flags & GS_VERIFIED_EARLY) && !(st->flags & GS_IN_HANDSHAKE) &&
+        !st->app_output) {
+        st->flags &= ~(unsigned)GS_VERIFIED_EARLY; /* once: a later call verifies afresh */
+        *status = st->verify_status | ((st->flags & GS_REFUSED) ? GNUTLS_CERT_INVALID : 0);
+        return st->verify_ret;
+    }
     if (!st) {
         if (v->which == 3)
             return REAL(gnutls_certificate_verify_peers3)(session, v->hostname, status);
@@ -365,12 +371,20 @@ EXPORT int gnutls_certificate_verify_peers(gnutls_session_t session, gnutls_type
 }
 
 /* A handshake no verification judged yet: verify now, to judge. */
+/* The program's own gnutls_certificate_verify_peers2 after this handshake
+ * (wget's, libcurl-gnutls's) asks exactly what this asked: its answer is
+ * kept for that one call, which would otherwise verify the chain a second
+ * time (about half of a full handshake's instructions). */
 static void judge_in_handshake(gnutls_session_t session, struct gnutls_state *st)
 {
     unsigned status = 0;
     struct verify_call v = { .which = 2 };
-    if (verify_and_judge(session, &v, &status) != 0 && !(st->flags & GS_JUDGED))
+    int ret = verify_and_judge(session, &v, &status);
+    if (ret != 0 && !(st->flags & GS_JUDGED))
         judge_session(session, st, false, status, NULL);
+    st->verify_ret = ret;
+    st->verify_status = status;
+    st->flags |= GS_VERIFIED_EARLY;
 }
 
 static int session_verify(gnutls_session_t session)
@@ -420,9 +434,12 @@ EXPORT void gnutls_deinit(gnutls_session_t session)
 EXPORT int gnutls_credentials_set(gnutls_session_t session, gnutls_credentials_type_t type, void *cred)
 {
     int ret = REAL(gnutls_credentials_set)(session, type, cred);
-    if (ret == 0 && type == GNUTLS_CRD_CERTIFICATE && cred && ready() && gstate_get(session) &&
-        gcred_wrap(cred))
-        gnu.gnutls_certificate_set_verify_function(cred, cred_verify);
+    struct gnutls_state *st = ret == 0 && type == GNUTLS_CRD_CERTIFICATE && cred && ready() ? gstate_get(session) : NULL;
+    if (st) {
+        st->flags &= ~(unsigned)GS_VERIFIED_EARLY; /* other trust: verify afresh */
+        if (gcred_wrap(cred))
+            gnu.gnutls_certificate_set_verify_function(cred, cred_verify);
+    }
     return ret;
 }
 
@@ -580,7 +597,7 @@ EXPORT int gnutls_handshake(gnutls_session_t session)
     if (st->flags & GS_REFUSED)
         return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
     if (!(st->flags & GS_IN_HANDSHAKE)) {
-        st->flags = (st->flags & ~(unsigned)GS_JUDGED) | GS_IN_HANDSHAKE;
+        st->flags = (st->flags & ~(unsigned)(GS_JUDGED | GS_VERIFIED_EARLY)) | GS_IN_HANDSHAKE;
         if (st->offered)
             offer_or_drop(session, st);
     }

@@ -15,6 +15,7 @@ enum {
     GS_IN_HANDSHAKE = 4,    /* gnutls_handshake began and has not finished */
     GS_OWN_VERIFY = 8,      /* our session-level verify function is on it; the program's is app_verify */
     GS_ADOPTED = 16,        /* its gnutls_init was not seen: taken in at verification (gnutls_hook.c) */
+    GS_VERIFIED_EARLY = 32, /* verified in this handshake for the judgement: verify_ret/verify_status */
 };
 
 struct gnutls_state {
@@ -25,6 +26,8 @@ struct gnutls_state {
     char checked[HOST_MAX];  /* the host name the client asked to be checked ("" none) */
     char sni[HOST_MAX];      /* the SNI name it set ("" none): libgnutls tells a client nothing back */
     unsigned char client_random[32]; /* GS_ADOPTED: the handshake it was taken in for */
+    int verify_ret;          /* GS_VERIFIED_EARLY: what gnutls_certificate_verify_peers2 answered */
+    unsigned verify_status;
     unsigned char *offered;  /* a session the program set to resume, held back until its handshake
                               * starts (DESIGN 3.5: offered only when it would pass), malloc'd */
     size_t offered_size;

@@ -45,6 +45,23 @@ if need_gnutls_prog wget "$(command -v wget || echo /usr/bin/wget)"; then
     gnutls_matrix "wget https://localhost/ (SNI)" localhost "$PIN_INT"
     WGET_URL="https://127.0.0.1:$WEB_PORT/hello.txt"
     gnutls_matrix "wget https://127.0.0.1/ (no SNI: the address)" 127.0.0.1 "$PIN_LEAF"
+
+    # wget verifies after the handshake with gnutls_certificate_verify_peers2,
+    # which pinshim asked already inside it: that call gets the same answer,
+    # a chain that does not verify included, whatever the pins say.
+    WGET_URL="https://localhost:$WEB_PORT/hello.txt"
+    for pins in "localhost $PIN_INT" "other.test $PIN_UNRELATED"; do
+        # shellcheck disable=SC2086
+        write_conf "$CONF" -v all $pins
+        case_begin "wget trusting another root, ${pins%% *} pinned: its own 'not trusted' error, nothing fetched"
+        rm -f "$T/wget.out"
+        run_preloaded wget --no-config -nv --tries=1 --timeout=10 -4 --ca-certificate="$PKI/attacker-root.pem" \
+            -O "$T/wget.out" "$WGET_URL"
+        check_rc_not 0
+        check_err_has "ERROR: The certificate of .localhost. is not trusted"
+        g_job_not_done
+        case_end
+    done
 fi
 
 # ---------------------------------------------------------------- lynx ---
