@@ -324,8 +324,10 @@ static int verify_and_judge(gnutls_session_t session, const struct verify_call *
     for (unsigned i = 0; !host && v->data && i < v->elements; i++)
         if (v->data[i].type == GNUTLS_DT_DNS_HOSTNAME)
             host = (const char *)v->data[i].data;
-    if (host && *host)
+    if (host && *host) {
         snprintf(st->checked, sizeof st->checked, "%s", host);
+        st->flags &= ~(unsigned)GS_VETTED; /* vetted under other names, maybe */
+    }
 
     struct path_record *r = path_new(st->app_output), *outer = t_path;
     if (r) {
@@ -483,8 +485,10 @@ EXPORT void gnutls_session_set_verify_output_function(gnutls_session_t session, 
 EXPORT void gnutls_session_set_verify_cert(gnutls_session_t session, const char *hostname, unsigned flags)
 {
     struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
-    if (st && hostname)
+    if (st && hostname) {
         snprintf(st->checked, sizeof st->checked, "%s", hostname);
+        st->flags &= ~(unsigned)GS_VETTED;
+    }
     REAL(gnutls_session_set_verify_cert)(session, hostname, flags);
     /* libgnutls sets its verifier through gnutls_session_set_verify_function,
      * ours when that call reaches us; when it does not, the verifier's own
@@ -496,8 +500,10 @@ EXPORT void gnutls_session_set_verify_cert2(gnutls_session_t session, gnutls_typ
 {
     struct gnutls_state *st = ready() ? gstate_get(session) : NULL;
     for (unsigned i = 0; st && data && i < elements; i++)
-        if (data[i].type == GNUTLS_DT_DNS_HOSTNAME && data[i].data)
+        if (data[i].type == GNUTLS_DT_DNS_HOSTNAME && data[i].data) {
             snprintf(st->checked, sizeof st->checked, "%s", (const char *)data[i].data);
+            st->flags &= ~(unsigned)GS_VETTED;
+        }
     REAL(gnutls_session_set_verify_cert2)(session, data, elements, flags);
 }
 
@@ -510,6 +516,7 @@ EXPORT int gnutls_server_name_set(gnutls_session_t session, gnutls_server_name_t
         size_t n = name_length < sizeof st->sni ? name_length : 0; /* too long: no valid name */
         memcpy(st->sni, name, n);
         st->sni[n] = '\0';
+        st->flags &= ~(unsigned)GS_VETTED;
     }
     return ret;
 }
@@ -525,12 +532,45 @@ EXPORT unsigned int gnutls_session_get_verify_cert_status(gnutls_session_t sessi
 
 /* ---- a session to resume (DESIGN 3.5) ---- */
 
-/* Held back: libgnutls gets it when the handshake starts, and only when its
- * leaf (the first certificate in the packed data) would pass then, with
- * every name the client has given by that time.  libgnutls has no call that
- * takes back a session once set.  Data whose leaf cannot be read (a
- * pre-shared key, another packing) goes to libgnutls at once, as before: its
- * resumption is judged when it finishes. */
+/* Would a resumption of the session whose leaf is `der` pass now, under the
+ * names the client has given so far?  *generation: see
+ * handshake_resumption_passes. */
+static bool session_would_pass(gnutls_session_t session, const struct gnutls_state *st, const unsigned char *der,
+                               size_t der_len, unsigned long *generation)
+{
+    struct gnutls_cert leaf;
+    gnutls_datum_t d = { (unsigned char *)der, (unsigned)der_len }; /* NOLINT: GnuTLS's datum is not const */
+    gnutls_cert_of_der(&leaf, &d);
+    int fd = gnu.gnutls_transport_get_int(session);
+    struct handshake_id id = {
+        .sni = st->sni[0] ? st->sni : NULL,
+        .checked = st->checked[0] ? st->checked : NULL,
+        .fd = fd >= 0 && fd < (1 << 20) ? fd : -1,
+        .io_fd = net_recent_socket(),
+        .library = library_name,
+    };
+    bool passes = handshake_resumption_passes(&id, &gnutls_cert_ops, gnutls_cert_ref(&leaf), generation);
+    gnutls_cert_clear(&leaf);
+    return passes;
+}
+
+/* Its resumption, if the handshake resumes it, needs no second look under
+ * policy snapshot `generation` (0: it does), as long as the names it passed
+ * under stay: setting one clears GS_VETTED. */
+static void mark_vetted(struct gnutls_state *st, unsigned long generation)
+{
+    st->flags = generation ? st->flags | GS_VETTED : st->flags & ~(unsigned)GS_VETTED;
+    st->vetted_generation = generation;
+}
+
+/* A session the program sets to resume is offered to the server only when
+ * its leaf (the first certificate in the packed data) would pass.  When the
+ * client has named its server already (libcurl, gnutls-cli set the SNI
+ * first), that is asked now, and a session that passes goes to libgnutls at
+ * once.  Otherwise it is held back until the handshake starts, when the
+ * names are in: libgnutls has no call that takes back a session once set.
+ * Data whose leaf cannot be read (a pre-shared key, another packing) goes to
+ * libgnutls at once, as before: its resumption is judged when it finishes. */
 EXPORT int gnutls_session_set_data(gnutls_session_t session, const void *session_data, size_t session_data_size)
 {
     struct gnutls_state *st = judging() ? gstate_get(session) : NULL;
@@ -539,15 +579,23 @@ EXPORT int gnutls_session_set_data(gnutls_session_t session, const void *session
     if (!st || (st->flags & (GS_IN_HANDSHAKE | GS_ADOPTED)) || !session_data ||
         gnutls_packed_session_leaf(session_data, session_data_size, &der, &der_len) != 0)
         return REAL(gnutls_session_set_data)(session, session_data, session_data_size);
-    /* What libgnutls would answer, asked of a session of our own: the
-     * program's stays untouched until its handshake. */
+    unsigned long generation = 0;
+    if ((st->sni[0] || st->checked[0]) && session_would_pass(session, st, der, der_len, &generation)) {
+        free(st->offered);
+        st->offered = NULL;
+        int ret = gnu.gnutls_session_set_data(session, session_data, session_data_size);
+        mark_vetted(st, ret == 0 ? generation : 0);
+        return ret;
+    }
+    /* Not given to libgnutls now: what it would answer, asked of a session
+     * of our own; the program's stays untouched. */
     gnutls_session_t probe;
     if (gnu.gnutls_init(&probe, GNUTLS_CLIENT) != 0)
         return gnu.gnutls_session_set_data(session, session_data, session_data_size);
     int ret = gnu.gnutls_session_set_data(probe, session_data, session_data_size);
     gnu.gnutls_deinit(probe);
-    if (ret != 0)
-        return ret;
+    if (ret != 0 || st->sni[0] || st->checked[0])
+        return ret; /* refused by libgnutls, or by the pins: a full handshake */
     unsigned char *copy = malloc(session_data_size);
     if (!copy)
         return gnu.gnutls_session_set_data(session, session_data, session_data_size);
@@ -566,25 +614,27 @@ static void offer_or_drop(gnutls_session_t session, struct gnutls_state *st)
     size_t size = st->offered_size;
     const unsigned char *der;
     size_t der_len;
+    unsigned long generation = 0;
     st->offered = NULL;
     st->offered_size = 0;
-    if (gnutls_packed_session_leaf(data, size, &der, &der_len) == 0) {
-        struct gnutls_cert leaf;
-        gnutls_datum_t d = { (unsigned char *)der, (unsigned)der_len }; /* NOLINT: GnuTLS's datum is not const */
-        gnutls_cert_of_der(&leaf, &d);
-        int fd = gnu.gnutls_transport_get_int(session);
-        struct handshake_id id = {
-            .sni = st->sni[0] ? st->sni : NULL,
-            .checked = st->checked[0] ? st->checked : NULL,
-            .fd = fd >= 0 && fd < (1 << 20) ? fd : -1,
-            .io_fd = net_recent_socket(),
-            .library = library_name,
-        };
-        if (handshake_resumption_passes(&id, &gnutls_cert_ops, gnutls_cert_ref(&leaf)))
-            (void)gnu.gnutls_session_set_data(session, data, size); /* failing now: a full handshake */
-        gnutls_cert_clear(&leaf);
-    }
+    if (gnutls_packed_session_leaf(data, size, &der, &der_len) == 0 &&
+        session_would_pass(session, st, der, der_len, &generation) &&
+        gnu.gnutls_session_set_data(session, data, size) == 0) /* failing: a full handshake */
+        mark_vetted(st, generation);
     free(data);
+}
+
+/* A resumption of the session vetted when this handshake started, under the
+ * same policy snapshot: it passed then, and nothing it is judged by has
+ * changed. */
+static bool vetted_resumption(gnutls_session_t session, const struct gnutls_state *st)
+{
+    if (!(st->flags & GS_VETTED) || !gnu.gnutls_session_is_resumed(session))
+        return false;
+    const struct policy *p = runtime_acquire();
+    bool same = p && runtime_generation(p) == st->vetted_generation;
+    runtime_release(p);
+    return same;
 }
 
 /* ---- the handshake and the records ---- */
@@ -604,8 +654,14 @@ EXPORT int gnutls_handshake(gnutls_session_t session)
     int ret = gnu.gnutls_handshake(session);
     if (ret == 0 || gnu.gnutls_error_is_fatal(ret))
         st->flags &= ~(unsigned)GS_IN_HANDSHAKE;
-    if (ret == 0 && !(st->flags & GS_JUDGED) && runtime_covers())
-        judge_session(session, st, false, 0, NULL); /* no verification saw it: resumed, or no certificate */
+    if (ret == 0 && !(st->flags & GS_JUDGED) && runtime_covers()) {
+        if (vetted_resumption(session, st))
+            st->flags |= GS_JUDGED;
+        else
+            judge_session(session, st, false, 0, NULL); /* no verification saw it: resumed, or no certificate */
+    }
+    if (ret == 0)
+        st->flags &= ~(unsigned)GS_VETTED; /* spoken for this handshake only */
     if (st->flags & GS_REFUSED)
         return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
     return ret;

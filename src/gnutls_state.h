@@ -16,6 +16,7 @@ enum {
     GS_OWN_VERIFY = 8,      /* our session-level verify function is on it; the program's is app_verify */
     GS_ADOPTED = 16,        /* its gnutls_init was not seen: taken in at verification (gnutls_hook.c) */
     GS_VERIFIED_EARLY = 32, /* verified in this handshake for the judgement: verify_ret/verify_status */
+    GS_VETTED = 64,         /* the session offered at this handshake's start passed under vetted_generation */
 };
 
 struct gnutls_state {
@@ -31,6 +32,7 @@ struct gnutls_state {
     unsigned char *offered;  /* a session the program set to resume, held back until its handshake
                               * starts (DESIGN 3.5: offered only when it would pass), malloc'd */
     size_t offered_size;
+    unsigned long vetted_generation;
 };
 
 /* Make the entry of a new client session (false: no memory). */

@@ -48,7 +48,10 @@ bool handshake_judge(const struct handshake_id *id, struct judge_work *w);
  * every name of `id` whose entry is enforced, under the current policy
  * (DESIGN 3.5: its leaf, and what a full handshake of this process showed
  * for that leaf)?  false: do not offer that session; the full handshake that
- * follows decides.  A config error: false. */
-bool handshake_resumption_passes(const struct handshake_id *id, const struct cert_ops *ops, const struct cert *leaf);
+ * follows decides.  A config error: false.  *vetted_generation: the policy
+ * snapshot it passed under, when its resumption needs no second look under
+ * that same snapshot (not when verdicts = "all" wants it logged); else 0. */
+bool handshake_resumption_passes(const struct handshake_id *id, const struct cert_ops *ops, const struct cert *leaf,
+                                 unsigned long *vetted_generation);
 
 #endif

@@ -20,8 +20,10 @@
  * Verification (--verify):
  *   in       in the handshake: gnutls_session_set_verify_cert with the --sni
  *            name, as apt does (the default)
- *   after    after the handshake: gnutls_certificate_verify_peers3 with the
- *            --sni name, as wget and libcurl-gnutls do; a failure ends the run
+ *   after    after the handshake, as wget and libcurl-gnutls do:
+ *            gnutls_certificate_verify_peers2, then the leaf's name checked
+ *            against --sni (gnutls_x509_crt_check_hostname2); a failure ends
+ *            the run
  * Either way the chain is verified against --cafile only.
  *
  * --lockstep IN OUT: the --count connections taken in turns with another
@@ -56,6 +58,7 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 static gnutls_certificate_credentials_t cred;
 static const char *prio;
@@ -132,8 +135,17 @@ static void one_handshake(void)
         fail("handshake failed (or refused)", ret);
     if (verify_after) {
         unsigned status = 0;
-        if ((ret = gnutls_certificate_verify_peers3(s, sni, &status)) != 0 || status != 0)
-            fail("gnutls_certificate_verify_peers3: the chain did not verify", ret);
+        if ((ret = gnutls_certificate_verify_peers2(s, &status)) != 0 || status != 0)
+            fail("gnutls_certificate_verify_peers2: the chain did not verify", ret);
+        unsigned n = 0;
+        const gnutls_datum_t *peers = gnutls_certificate_get_peers(s, &n);
+        gnutls_x509_crt_t leaf;
+        if (!peers || n == 0 || gnutls_x509_crt_init(&leaf) != 0)
+            fail("no peer certificate", 0);
+        if (gnutls_x509_crt_import(leaf, &peers[0], GNUTLS_X509_FMT_DER) != 0 ||
+            !gnutls_x509_crt_check_hostname2(leaf, sni, 0))
+            fail("the leaf is not for the --sni name", 0);
+        gnutls_x509_crt_deinit(leaf);
     }
     reused += gnutls_session_is_resumed(s) != 0;
     if (gnutls_record_send(s, "h", 1) != 1)

@@ -182,7 +182,7 @@ for case, label, target in (
         ("g_full12", "GnuTLS full TLS 1.2 handshake, verified in it", 1.02),
         ("g_resume13", "GnuTLS resumed session, TLS 1.3", 1.03),
         ("g_resume12", "GnuTLS resumed session, TLS 1.2", 1.03),
-        ("g_after13", "GnuTLS full TLS 1.3 handshake, verified after it (gnutls_certificate_verify_peers3)", None)):
+        ("g_after13", "GnuTLS full TLS 1.3 handshake, verified after it (gnutls_certificate_verify_peers2, as wget)", None)):
     ab(label + G_AB, "ab_" + case, "shim", target)
     ab(AA_LABEL, "aa_" + case, "none")
 instructions("GnuTLS: instructions per full TLS 1.3 handshake (callgrind, client)", "cg_g_full13", 1.01)
