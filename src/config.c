@@ -1,6 +1,7 @@
 /* Config file (libconfig syntax, DESIGN 2) -> struct policy.  Every error names
  * FILE:LINE; the first one makes the whole policy fail closed. */
 #include "config.h"
+#include "input.h"
 #include "policy.h"
 #include "arena.h"
 #include "lcfg.h"
@@ -47,7 +48,8 @@ static int element_line(const char *file, const config_setting_t *at)
         config_setting_type(parent) == CONFIG_TYPE_GROUP || first >= line)
         return line;
     char *buf = malloc(bufsize); /* not on the stack: DESIGN 6 */
-    if (!buf || !(f = fopen(file, "re"))) {
+    char why[200];
+    if (!buf || !(f = input_open(file, CONFIG_MAX_BYTES, why, sizeof why))) {
         free(buf);
         return line;
     }
@@ -409,7 +411,8 @@ static int load_root(struct loader *l, const config_setting_t *root)
 /* The buffers of one level of check_includes: on the heap, as everything a
  * config load keeps (a TLS client thread may run on 32 KiB, DESIGN 6). */
 struct include_scan {
-    char line[4096], name[4096], full[8192];
+    char name[4096], full[8192];
+    char why[200];
 };
 
 static int scan_includes(struct loader *l, FILE *f, const char *file, const char *dir, int depth,
@@ -430,10 +433,13 @@ static int check_includes(struct loader *l, FILE *f, const char *file, const cha
 static int scan_includes(struct loader *l, FILE *f, const char *file, const char *dir, int depth,
                          struct include_scan *b)
 {
-    char *line = b->line, *name = b->name;
+    char *name = b->name, *line = NULL;
+    size_t cap = 0;
     int lineno = 0, rc = 0;
 
-    while (rc == 0 && fgets(line, sizeof b->line, f)) {
+    /* Whole lines, however long: an @include cut in two by a read buffer
+     * would pass unseen here and be followed by libconfig. */
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
         const char *p = line + strspn(line, " \t");
         lineno++;
         if (strncmp(p, "@include", 8) != 0 || (p[8] != ' ' && p[8] != '\t'))
@@ -443,42 +449,44 @@ static int scan_includes(struct loader *l, FILE *f, const char *file, const char
             continue;
         size_t n = 0;
         for (; *p && *p != '"' && n + 1 < sizeof b->name; p++) {
-            if (*p == '\\' && (p[1] == '\\' || p[1] == '"'))
+            if (*p == '\\' && (p[1] == '\\' || p[1] == '"')) {
                 p++;
-            else if (*p == '\\' || *p == '\n') {
+            } else if (*p == '\\' || *p == '\n') {
                 snprintf(l->error, sizeof l->error,
                          "%s:%d: an @include name must be on one line, with no escape but \\\\ and \\\"", file,
                          lineno);
-                return -1;
+                rc = -1;
+                break;
             }
             name[n++] = *p;
         }
         name[n] = '\0';
+        if (rc != 0)
+            break;
         if (*p != '"') {
             snprintf(l->error, sizeof l->error, "%s:%d: an @include name must end on its line", file, lineno);
-            return -1;
+            rc = -1;
+            break;
         }
         char *full = b->full;
-        struct stat st;
         if (snprintf(full, sizeof b->full, "%s%s%s", dir ? dir : "", dir ? "/" : "", name) >= (int)sizeof b->full) {
             snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": the path is too long", file, lineno, name);
-            return -1;
+            rc = -1;
+            break;
         }
-        if (stat(full, &st) != 0)
-            continue; /* libconfig: "cannot open include file" */
-        if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-            snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": %s", file, lineno, name,
-                     !S_ISREG(st.st_mode) ? "not a regular file" : "larger than 64 MiB");
-            return -1;
+        FILE *inc = input_open(full, CONFIG_MAX_BYTES, b->why, sizeof b->why);
+        if (!inc) {
+            if (errno == EINVAL || errno == EFBIG) {
+                snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": %s", file, lineno, name, b->why);
+                rc = -1;
+            }
+            continue; /* else libconfig says it: "cannot open include file" */
         }
-        if (depth + 1 >= INCLUDE_DEPTH_MAX)
-            continue; /* libconfig: "include file nesting too deep" */
-        FILE *inc = fopen(full, "re");
-        if (!inc)
-            continue;
-        rc = check_includes(l, inc, name, dir, depth + 1);
+        if (depth + 1 < INCLUDE_DEPTH_MAX) /* else libconfig: "include file nesting too deep" */
+            rc = check_includes(l, inc, name, dir, depth + 1);
         fclose(inc);
     }
+    free(line);
     return rc;
 }
 
@@ -517,21 +525,13 @@ static struct policy *load_with(const char *path, struct load_work *w)
         snprintf(lp->error, sizeof lp->error, "%s: %s", path, why);
         return policy_failed(path, lp->error);
     }
-    /* Opened here, not by libconfig, for the O_CLOEXEC and a clear errno. */
-    f = fopen(path, "re");
+    /* Opened here, not by libconfig, for the O_CLOEXEC and a clear errno;
+     * non-blocking, and only a regular file of a sane size: libconfig's
+     * scanner calls exit() when reading fails (a directory, EIO), and a FIFO
+     * would hang the program at open(). */
+    f = input_open(path, CONFIG_MAX_BYTES, why, sizeof why);
     if (!f) {
-        snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path, strerror(errno));
-        return policy_failed(path, lp->error);
-    }
-    /* libconfig's scanner calls exit() when reading fails (a directory, EIO):
-     * only regular files of a sane size reach it. */
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-        snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path,
-                 fstat(fileno(f), &st) != 0 ? strerror(errno)
-                 : !S_ISREG(st.st_mode)     ? "not a regular file"
-                                            : "larger than 64 MiB");
-        fclose(f);
+        snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path, why);
         return policy_failed(path, lp->error);
     }
     config_init(&cfg);

@@ -96,7 +96,7 @@ static void send_syslog(int priority, const char *msg, size_t len)
 static void append_json(const char *path, const char *line, size_t len)
 {
     /* O_NONBLOCK: a FIFO without a reader fails instead of hanging the host. */
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0640);
     if (fd < 0)
         return;
     write_all(fd, line, len);

@@ -1,6 +1,8 @@
 #include "config.h"
 #include "tofu.h"
+#include "input.h"
 #include <errno.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -45,22 +47,17 @@ static int parse_line(char *line, struct tofu_record *r)
 /* All records of the file; a missing file is an empty list. */
 static int read_all(const char *state, struct tofu_record **out, char *why, size_t whylen)
 {
-    FILE *f = fopen(state, "re");
+    char err[100];
+    FILE *f = input_open(state, STATE_MAX, err, sizeof err); /* a FIFO there cannot hang us */
     struct tofu_record *list = NULL, r;
     int n = 0, cap = 0;
     char line[4096];
-    struct stat st;
 
     *out = NULL;
     if (!f) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 0; /* no state file can be there: nothing learned yet */
-        snprintf(why, whylen, "%s: %s", state, strerror(errno));
-        return -1;
-    }
-    if (fstat(fileno(f), &st) == 0 && st.st_size > STATE_MAX) {
-        fclose(f);
-        snprintf(why, whylen, "%s: larger than %d bytes, not a pinshim state file", state, STATE_MAX);
+        snprintf(why, whylen, "%s: %s%s", state, err, errno == EFBIG ? ", not a pinshim state file" : "");
         return -1;
     }
     while (fgets(line, sizeof line, f)) {
@@ -152,8 +149,16 @@ static int write_all(const char *state, const struct tofu_record *list, int n, i
     return rc;
 }
 
+/* How long a writer waits for the lock: its holders keep it for a read and
+ * a rename, and a first use must not hang on one that keeps it forever. */
+#define LOCK_WAIT_MS 1000
+#define LOCK_POLL_MS 5
+
 /* The writers' lock: a file beside the state, since the state itself is
- * replaced by rename. */
+ * replaced by rename.  0600, so that no other user can open it to hold it
+ * (flock works on a read-only descriptor); an older one left 0644 is made
+ * 0600 by its owner.  The wait is bounded: then the caller goes on as if
+ * the state were unusable. */
 static int lock_state(const char *state, char *why, size_t whylen)
 {
     char path[PATH_MAX];
@@ -161,17 +166,28 @@ static int lock_state(const char *state, char *why, size_t whylen)
         snprintf(why, whylen, "%s: path too long", state);
         return -1;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
     if (fd < 0) {
         snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            snprintf(why, whylen, "cannot lock %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "cannot use %s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    if ((st.st_mode & 077) && st.st_uid == geteuid())
+        (void)fchmod(fd, 0600);
+    for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0; waited += LOCK_POLL_MS) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) || waited >= LOCK_WAIT_MS) {
+            snprintf(why, whylen, "cannot lock %s: %s", path,
+                     errno == EWOULDBLOCK ? "held by another process for over 1 s" : strerror(errno));
             close(fd);
             return -1;
         }
+        struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
+        nanosleep(&pause, NULL);
     }
     return fd;
 }
