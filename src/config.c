@@ -474,9 +474,12 @@ static int scan_includes(struct loader *l, FILE *f, const char *file, const char
             rc = -1;
             break;
         }
-        FILE *inc = input_open(full, CONFIG_MAX_BYTES, b->why, sizeof b->why);
+        FILE *inc = input_open_trusted(full, CONFIG_MAX_BYTES, b->why, sizeof b->why);
         if (!inc) {
-            if (errno == EINVAL || errno == EFBIG) {
+            if (errno == EPERM) {
+                snprintf(l->error, sizeof l->error, "%.400s: %s", full, b->why);
+                rc = -1;
+            } else if (errno == EINVAL || errno == EFBIG) {
                 snprintf(l->error, sizeof l->error, "%s:%d: @include \"%.300s\": %s", file, lineno, name, b->why);
                 rc = -1;
             }
@@ -529,9 +532,12 @@ static struct policy *load_with(const char *path, struct load_work *w)
      * non-blocking, and only a regular file of a sane size: libconfig's
      * scanner calls exit() when reading fails (a directory, EIO), and a FIFO
      * would hang the program at open(). */
-    f = input_open(path, CONFIG_MAX_BYTES, why, sizeof why);
+    f = input_open_trusted(path, CONFIG_MAX_BYTES, why, sizeof why);
     if (!f) {
-        snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path, why);
+        if (errno == EPERM)
+            snprintf(lp->error, sizeof lp->error, "%s: %s", path, why);
+        else
+            snprintf(lp->error, sizeof lp->error, "%s: cannot read the config: %s", path, why);
         return policy_failed(path, lp->error);
     }
     config_init(&cfg);

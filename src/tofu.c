@@ -47,8 +47,8 @@ static int parse_line(char *line, struct tofu_record *r)
 /* All records of the file; a missing file is an empty list. */
 static int read_all(const char *state, struct tofu_record **out, char *why, size_t whylen)
 {
-    char err[100];
-    FILE *f = input_open(state, STATE_MAX, err, sizeof err); /* a FIFO there cannot hang us */
+    char err[200];
+    FILE *f = input_open_trusted(state, STATE_MAX, err, sizeof err); /* a FIFO cannot hang us */
     struct tofu_record *list = NULL, r;
     int n = 0, cap = 0;
     char line[4096];
@@ -57,7 +57,8 @@ static int read_all(const char *state, struct tofu_record **out, char *why, size
     if (!f) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 0; /* no state file can be there: nothing learned yet */
-        snprintf(why, whylen, "%s: %s%s", state, err, errno == EFBIG ? ", not a pinshim state file" : "");
+        snprintf(why, whylen, "%s: %s%s", state, err,
+                 errno == EFBIG ? ", not a pinshim state file" : errno == EPERM ? ": not trusted" : "");
         return -1;
     }
     while (fgets(line, sizeof line, f)) {

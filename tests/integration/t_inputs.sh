@@ -114,6 +114,52 @@ grep -q 'held by another process' "$LOG" "$ERR" || case_fail "no warning about t
 [ ! -s "$T/state/tofu.state" ] || case_fail "learned while another process held the lock"
 case_end
 
+# ---- a privileged process (these tests run as root): inputs others can write ----
+if [ "$(id -u)" = 0 ]; then
+    case_begin "root's program, a config writable by others (0666): refused as 'unsafe owner/permissions'"
+    write_conf "$CONF" pinned.test "$PIN_INT"
+    chmod 666 "$CONF"
+    client --sni pinned.test --cafile "$PKI/root.pem" --send "probe perm"
+    blocked_by_config 'pinshim\.conf: unsafe owner/permissions'
+    chmod 644 "$CONF"
+    case_end
+
+    case_begin "root's program, a config owned by another user (nobody): refused as 'unsafe owner/permissions'"
+    write_conf "$CONF" pinned.test "$PIN_INT"
+    chown 65534 "$CONF"
+    client --sni pinned.test --cafile "$PKI/root.pem" --send "probe owner"
+    blocked_by_config 'pinshim\.conf: unsafe owner/permissions'
+    chown 0 "$CONF"
+    case_end
+
+    case_begin "root's program, an @include writable by group (0664): refused, the include named"
+    write_conf "$CONF" pinned.test "$PIN_INT"
+    echo '# nothing' > "$T/inc-group.conf"
+    chmod 664 "$T/inc-group.conf"
+    printf '@include "inc-group.conf"\n' >> "$CONF"
+    client --sni pinned.test --cafile "$PKI/root.pem" --send "probe include perm"
+    blocked_by_config 'inc-group\.conf: unsafe owner/permissions'
+    case_end
+
+    # A record planted by another user (the state writable by others) with
+    # the attacker's key: the man in the middle must not pass on it.
+    start_server -n attacker "$PKI/chain-att.pem" "$PKI/attacker-leaf.key" || hard_error "attacker server"
+    case_begin "root's program, a TOFU state writable by others with a planted record: not trusted, the MitM refused"
+    tofu_conf "$T/state/planted.state"
+    printf 'pinned.test chain sha256/%s 1700000000\n' "$PIN_ATTACKER_LEAF" > "$T/state/planted.state"
+    chmod 666 "$T/state/planted.state"
+    : > "$LOG"
+    client --sni pinned.test --insecure --send "probe planted"
+    check_timeout
+    check_rc 2
+    check_zero_bytes 1
+    grep -q 'planted\.state: unsafe owner/permissions' "$LOG" "$ERR" || case_fail "no word of the untrusted state: $(head -c 400 "$LOG")"
+    case_end
+    use_server srv1
+else
+    skip "privileged inputs: these cases need root"
+fi
+
 # ---- the JSON log ----
 case_begin "the JSON log path is a symlink: not followed, the file it points to untouched"
 : > "$T/target.jsonl"
