@@ -10,7 +10,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -31,7 +33,10 @@ static void usage(FILE *out)
             "    directly under one (*.co.uk), after the Public Suffix List without its\n"
             "    default '*' rule (so single labels like localhost are not suffixes);\n"
             "  - include_subdomains on such a name;\n"
-            "  - a key the library does not know (a typo is ignored, not an error).\n"
+            "  - a key the library does not know (a typo is ignored, not an error);\n"
+            "  - the config or an included file owned by another user than root, or\n"
+            "    writable by group or others: privileged programs refuse it;\n"
+            "  - trust on first use with a state that cannot be written.\n"
             "Errors and warnings go to stderr; a summary line goes to stdout:\n"
             "  CONF: N hosts, N pins, N errors, N warnings\n"
             "\n"
@@ -433,6 +438,69 @@ static void check_policy(struct findings *f, const struct policy *p, const confi
     psl_free(latest);
 }
 
+/* Files only another user could have written make privileged programs
+ * (root's, setuid ones) refuse the config (DESIGN 6): say so whoever runs
+ * check.  `file`: the config, or a file it includes. */
+static void permission_check(struct findings *f, const char *file)
+{
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return;
+    if (st.st_uid != 0)
+        warn_at(f, file, 0,
+                "owned by uid %ld, not root: privileged programs (root's, setuid ones) that do not run as "
+                "uid %ld refuse it as 'unsafe owner/permissions'",
+                (long)st.st_uid, (long)st.st_uid);
+    if (st.st_mode & 022)
+        warn_at(f, file, 0,
+                "writable by %s (mode %04o): privileged programs refuse it as 'unsafe owner/permissions'",
+                (st.st_mode & 002) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
+}
+
+/* Each file the tree's settings came from, once: the config and its
+ * @includes that define something. */
+static void permission_checks(struct findings *f, const config_setting_t *s, const char *path, const char **seen,
+                              size_t *nseen, size_t max)
+{
+    const char *file = s ? config_setting_source_file(s) : NULL;
+    if (file && strcmp(file, path) != 0) {
+        size_t i = 0;
+        while (i < *nseen && strcmp(seen[i], file) != 0)
+            i++;
+        if (i == *nseen && *nseen < max) {
+            seen[(*nseen)++] = file;
+            permission_check(f, file);
+        }
+    }
+    for (int i = 0; s && config_setting_is_aggregate(s) && i < config_setting_length(s); i++)
+        permission_checks(f, config_setting_get_elem(s, (unsigned)i), path, seen, nseen, max);
+}
+
+/* Trust on first use needs a state it can write: a folder that is not
+ * there, or that this user cannot write, learns nothing. */
+static void state_check(struct findings *f, const struct policy *p, const char *path)
+{
+    bool tofu = false;
+    for (size_t i = 0; i < p->nentries && !tofu; i++)
+        tofu = p->entries[i].tofu != TOFU_NONE;
+    if (!tofu || !p->state_path)
+        return;
+    char dir[4096];
+    const char *slash = strrchr(p->state_path, '/');
+    size_t n = slash ? (size_t)(slash - p->state_path) : 0;
+    if (n >= sizeof dir)
+        return;
+    memcpy(dir, p->state_path, n);
+    dir[n] = '\0';
+    struct stat st;
+    if (stat(n ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode))
+        warn_at(f, path, 0, "the state %s cannot be written: its folder %s is missing: trust on first use learns "
+                "nothing (make install, or the package, creates it)", p->state_path, n ? dir : "/");
+    else if (access(n ? dir : "/", W_OK) != 0 && access(p->state_path, W_OK) != 0)
+        warn_at(f, path, 0, "the state %s cannot be written by uid %ld: its programs judge against the records "
+                "there but learn nothing", p->state_path, (long)geteuid());
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -489,6 +557,13 @@ static int run(int argc, char **argv)
     config_t cfg;
     int have_tree = read_tree(&cfg, path) == 0;
     check_policy(&f, p, have_tree ? config_root_setting(&cfg) : NULL, path);
+    permission_check(&f, path);
+    if (have_tree) {
+        const char *seen[64];
+        size_t nseen = 0;
+        permission_checks(&f, config_root_setting(&cfg), path, seen, &nseen, sizeof seen / sizeof seen[0]);
+    }
+    state_check(&f, p, path);
 
     main_file = path;
     if (f.n > 1) /* f.v is NULL when there is nothing to sort */

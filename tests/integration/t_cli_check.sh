@@ -44,11 +44,12 @@ check_only_warning_lines() {
 
 # ------------------------------------------------------------ a clean one ---
 
+mkdir -p state
 cat > clean.conf <<EOF
 mode = "enforce";
 unpinned = "allow";
 log = { stderr = true; syslog = false; json = "/tmp/pinshim-check.jsonl"; verdicts = "all"; };
-state = "/var/lib/pinshim/tofu.state";
+state = "$PWD/state/tofu.state";
 warn_days = 20;
 programs = [ "/usr/bin/curl" ];
 hosts = (
@@ -71,6 +72,36 @@ check_rc 0
 check_out_has '^clean\.conf: 8 hosts, 14 pins, 0 errors, 0 warnings$'
 check_count '' 1
 case_end
+
+# DESIGN 6: privileged programs refuse a config another user may write;
+# check says so to whoever runs it, and names a TOFU state it cannot write.
+sed "s|state = .*|state = \"$PWD/nowhere/tofu.state\";|" clean.conf > nostate.conf
+case_begin "trust on first use with a state whose folder is missing: one warning naming it"
+cli check nostate.conf
+check_rc 0
+check_err_has "^nostate\.conf: warning: the state $PWD/nowhere/tofu\.state cannot be written: its folder $PWD/nowhere is missing"
+check_out_has '^nostate\.conf: 8 hosts, 14 pins, 0 errors, 1 warning$'
+case_end
+
+cp clean.conf loose.conf
+chmod 664 loose.conf
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+    chown 65534 loose.conf
+    case_begin "a config owned by another user, group-writable: root gets the library's error"
+    cli check loose.conf
+    check_rc 1
+    check_err_has '^loose\.conf: unsafe owner/permissions \(owner uid 65534, mode 0664'
+    case_end
+    case_begin "the same config checked by its owner (nobody): two warnings, it still works for them"
+    chmod 755 "$PWD"
+    run_plain setpriv --reuid=65534 --regid=65534 --clear-groups "$PINSHIM_BIN" check "$PWD/loose.conf"
+    check_rc 0
+    check_err_has 'loose\.conf: warning: owned by uid 65534, not root: privileged programs'
+    check_err_has 'loose\.conf: warning: writable by its group \(mode 0664\): privileged programs refuse it'
+    case_end
+else
+    skip "owner/permission warnings: need root and setpriv"
+fi
 
 case_begin "-c CONF is the same as CONF"
 cli check -c clean.conf
