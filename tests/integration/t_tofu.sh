@@ -511,4 +511,15 @@ check_err_lacks 'bad pin'
 CONF=$CONF_SAVED
 case_end
 
+case_begin "pinshim tofu list with a state whose folder is missing: no records, and why nothing can be learned there"
+CONF_SAVED=$CONF
+CONF=$T/pinshim-nostate.conf
+write_tofu_conf "$CONF" "$T/nowhere/tofu.state"
+pinshim_tofu list
+check_rc 0
+check_out_has "^no records in $T/nowhere/tofu\\.state\$"
+check_err_has "tofu: $T/nowhere/tofu\\.state: its folder $T/nowhere is missing: trust on first use learns nothing"
+CONF=$CONF_SAVED
+case_end
+
 finish
