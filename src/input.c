@@ -43,8 +43,9 @@ static FILE *open_checked(const char *path, long long max, bool trusted, char *w
                  "not writable by group or others)", (long)st.st_uid, (unsigned)(st.st_mode & 07777), (long)geteuid());
     } else if (st.st_size > max) {
         e = EFBIG;
-        if (max % (1024 * 1024) == 0)
-            snprintf(why, whylen, "larger than %lld MiB", max / (1024 * 1024));
+        const long long mib = 1024LL * 1024LL;
+        if (max % mib == 0)
+            snprintf(why, whylen, "larger than %lld MiB", max / mib);
         else
             snprintf(why, whylen, "larger than %lld bytes", max);
     }
