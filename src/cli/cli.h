@@ -23,6 +23,11 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * else $PINSHIM_CONFIG, else $(sysconfdir)/pinshim.conf. */
 const char *cli_config_path(const char *explicit);
 
+/* The folder of the TOFU state file `state`, into `dir` ("/" for a file at
+ * the root): 1 when it is there, 0 when it is missing (nothing can be learned
+ * into it), -1 when the path is too long to say. */
+int cli_state_folder(const char *state, char *dir, size_t len);
+
 /* The exit status for a config that policy_load refused: EX_NOINPUT when the
  * file cannot be opened at all, EX_CONFIG when it is invalid. */
 int cli_config_exit(const char *path);

@@ -486,17 +486,11 @@ static void state_check(struct findings *f, const struct policy *p, const char *
     if (!tofu || !p->state_path)
         return;
     char dir[4096];
-    const char *slash = strrchr(p->state_path, '/');
-    size_t n = slash ? (size_t)(slash - p->state_path) : 0;
-    if (n >= sizeof dir)
-        return;
-    memcpy(dir, p->state_path, n);
-    dir[n] = '\0';
-    struct stat st;
-    if (stat(n ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode))
+    int there = cli_state_folder(p->state_path, dir, sizeof dir);
+    if (there == 0)
         warn_at(f, path, 0, "the state %s cannot be written: its folder %s is missing: trust on first use learns "
-                "nothing (make install, or the package, creates it)", p->state_path, n ? dir : "/");
-    else if (access(n ? dir : "/", W_OK) != 0 && access(p->state_path, W_OK) != 0)
+                "nothing (make install, or the package, creates it)", p->state_path, dir);
+    else if (there == 1 && access(dir, W_OK) != 0 && access(p->state_path, W_OK) != 0)
         warn_at(f, path, 0, "the state %s cannot be written by uid %ld: its programs judge against the records "
                 "there but learn nothing", p->state_path, (long)geteuid());
 }

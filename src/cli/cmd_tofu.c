@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static void usage(FILE *out)
@@ -40,16 +39,9 @@ static int list(const char *state)
         printf("no records in %s\n", state);
         /* Nothing can ever be learned there: say why rather than wait. */
         char dir[4096];
-        const char *slash = strrchr(state, '/');
-        size_t len = slash ? (size_t)(slash - state) : 0;
-        struct stat st;
-        if (slash && len < sizeof dir) {
-            memcpy(dir, state, len);
-            dir[len] = '\0';
-            if (stat(len ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode))
-                cli_error("tofu: %s: its folder %s is missing: trust on first use learns nothing there "
-                          "(make install, or the package, creates it)", state, len ? dir : "/");
-        }
+        if (cli_state_folder(state, dir, sizeof dir) == 0)
+            cli_error("tofu: %s: its folder %s is missing: trust on first use learns nothing there "
+                      "(make install, or the package, creates it)", state, dir);
     }
     for (int i = 0; i < n; i++) {
         struct tm tm;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct command *const commands[] = {
     &cmd_pin, &cmd_probe, &cmd_check, &cmd_exec, &cmd_audit, &cmd_export, &cmd_tofu, &cmd_covers,
@@ -32,6 +33,20 @@ void cli_warning(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_state_folder(const char *state, char *dir, size_t len)
+{
+    const char *slash = strrchr(state, '/');
+    size_t n = slash ? (size_t)(slash - state) : 0;
+    if (n + 2 > len)
+        return -1;
+    memcpy(dir, state, n);
+    dir[n] = '\0';
+    if (!n)
+        strcpy(dir, "/");
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 const char *cli_config_path(const char *explicit)

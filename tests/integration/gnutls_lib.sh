@@ -94,19 +94,26 @@ gnutls_setup() {
     mkdir -p "$HOME"
 }
 
-# check_glog VERDICT ACTION HOST [COUNT]: check_log, and every record for
-# HOST names the GnuTLS the program loaded, and every line has every field.
-check_glog() {
-    local msg
+# check_log_library LIBRARY VERDICT ACTION HOST [COUNT]: check_log, and
+# every record for HOST names LIBRARY (the TLS library the program loaded),
+# and every line has every field.
+check_log_library() {
+    local lib=$1 msg
+    shift
     if ! [ -s "$LOG" ]; then
         case_fail "json log: empty, expected $1/$2 for $3${4:+ ($4 event(s))}"
         return
     fi
     if ! msg=$("$PYTHON3" -S "$LOGCHECK_PY" "$LOG" --host "$3" --verdict "$1" --action "$2" \
-        ${4:+--count "$4"} --library "$GNUTLS_LIBRARY" 2>&1); then
+        ${4:+--count "$4"} --library "$lib" 2>&1); then
         case_fail "json log: $msg"
     fi
     check_log_fields
+}
+
+# check_glog VERDICT ACTION HOST [COUNT]: the same for the GnuTLS loaded.
+check_glog() {
+    check_log_library "$GNUTLS_LIBRARY" "$@"
 }
 
 # check_glog_n VERDICT ACTION HOST N: exactly N events (a line's "repeat"

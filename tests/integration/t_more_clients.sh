@@ -47,20 +47,10 @@ uses_openssl() {
     return 0
 }
 
-# check_llog VERDICT ACTION HOST [COUNT]: check_log, every record for HOST
-# names $LIBRARY (the TLS library the client loaded), every line has every
-# field of DESIGN 5.
+# check_llog VERDICT ACTION HOST [COUNT]: check_glog for $LIBRARY, the TLS
+# library the client loaded.
 check_llog() {
-    local msg
-    if ! [ -s "$LOG" ]; then
-        case_fail "json log: empty, expected $1/$2 for $3${4:+ ($4 event(s))}"
-        return
-    fi
-    if ! msg=$("$PYTHON3" -S "$LOGCHECK_PY" "$LOG" --host "$3" --verdict "$1" --action "$2" \
-        ${4:+--count "$4"} --library "$LIBRARY" 2>&1); then
-        case_fail "json log: $msg"
-    fi
-    check_log_fields
+    check_log_library "$LIBRARY" "$@"
 }
 
 # client_matrix LABEL HOST RIGHTPINS: gnutls_matrix's four cases (the harness
