@@ -13,11 +13,18 @@ struct command {
     int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
 };
 
-extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu, cmd_covers;
+extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu, cmd_covers,
+    cmd_apply, cmd_enable, cmd_disable;
 
 /* "pinshim: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cmd_check.c: `pinshim check` of the config at `path`: findings on stderr,
+ * the summary on stdout, with `path` written as `shown` when that is not
+ * NULL (apply checks a copy).  Returns check's exit status: 0 (no error,
+ * perhaps warnings; with `strict`, none), 1 an error, 66 unreadable. */
+int check_config(const char *path, const char *shown, int strict);
 
 /* The config a subcommand reads (DESIGN 11): `explicit` (-c or argument),
  * else $PINSHIM_CONFIG, else $(sysconfdir)/pinshim.conf. */

@@ -110,10 +110,27 @@ static int finding_cmp(const void *a, const void *b)
 }
 
 /* One line whatever a config holds: control bytes become '?'. */
-static void print_line(FILE *out, const char *s)
+static void print_line_part(FILE *out, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+}
+
+/* `pinshim apply` checks a copy staged beside the live config: its
+ * messages name the file the user gave (`shown_as`), not the copy. */
+static const char *checked_path, *shown_as;
+
+static void print_line(FILE *out, const char *s)
+{
+    size_t real_len = checked_path ? strlen(checked_path) : 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (real_len && shown_as && strncmp((const char *)p, checked_path, real_len) == 0) {
+            print_line_part(out, shown_as);
+            p += real_len - 1;
+            continue;
+        }
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+    }
     fputc('\n', out);
 }
 
@@ -530,7 +547,14 @@ static int run(int argc, char **argv)
         }
         explicit = argv[optind];
     }
-    const char *path = cli_config_path(explicit);
+    return check_config(cli_config_path(explicit), NULL, strict);
+}
+
+int check_config(const char *path, const char *shown, int strict)
+{
+    checked_path = shown ? path : NULL;
+    shown_as = shown;
+    const char *name = shown ? shown : path;
 
     struct policy *p = policy_load(path);
     if (!p) {
@@ -542,7 +566,7 @@ static int run(int argc, char **argv)
          * not the EX_CONFIG of the other commands. */
         int rc = cli_config_exit(path) == EX_NOINPUT ? EX_NOINPUT : 1;
         print_line(stderr, p->error);
-        printf("%s: 1 error: the library refuses every TLS connection with this config\n", path);
+        printf("%s: 1 error: the library refuses every TLS connection with this config\n", name);
         policy_free(p);
         return rc;
     }
@@ -575,7 +599,7 @@ static int run(int argc, char **argv)
     size_t npins = 0;
     for (size_t i = 0; i < p->nentries; i++)
         npins += p->entries[i].npins;
-    printf("%s: %zu host%s, %zu pin%s, 0 errors, %zu warning%s\n", path, p->nentries, p->nentries == 1 ? "" : "s",
+    printf("%s: %zu host%s, %zu pin%s, 0 errors, %zu warning%s\n", name, p->nentries, p->nentries == 1 ? "" : "s",
            npins, npins == 1 ? "" : "s", f.n, f.n == 1 ? "" : "s");
     int status = f.oom ? EX_OSERR : (strict && f.n > 0) ? 1 : EX_OK;
     if (f.oom)

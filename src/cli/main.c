@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 
 static const struct command *const commands[] = {
-    &cmd_pin, &cmd_probe, &cmd_check, &cmd_exec, &cmd_audit, &cmd_export, &cmd_tofu, &cmd_covers,
+    &cmd_pin,    &cmd_probe, &cmd_check,  &cmd_apply,  &cmd_exec, &cmd_enable,
+    &cmd_disable, &cmd_audit, &cmd_export, &cmd_tofu, &cmd_covers,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
