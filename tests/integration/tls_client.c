@@ -14,7 +14,10 @@
  *
  * --reuse-ssl runs the --hosts names one after the other on ONE SSL object
  * (SSL_clear in between); --clearenv empties the environment before the
- * first handshake, as nginx workers do.
+ * first handshake, as nginx workers do; --chroot DIR shuts the client in DIR
+ * (chroot, then chdir "/") once the CA file is read and before it connects,
+ * as Postfix's smtp client does (give --host as an address: no resolver
+ * files in there).
  *
  * Exit status: 0 every handshake (and every requested write/read) succeeded;
  * 2 a handshake was refused; 3 handshakes succeeded but a later write or read
@@ -91,6 +94,7 @@ struct opts {
     int quiet;              /* threads mode: only the summary */
     int reuse_ssl;          /* one SSL object for every host of --hosts (SSL_clear) */
     int clear_env;          /* clearenv() before the first handshake */
+    const char *chroot_dir; /* chroot() there before the first connection */
 };
 
 static struct opts o;
@@ -710,7 +714,7 @@ static void usage(void)
             "        [--send STR] [--read] [--write-after-refusal]\n"
             "        [--resume] [--sess-in F] [--sess-out F]\n"
             "        [--threads T --count N --hosts h1,h2] [--quiet] [--fork [--hosts h1,h2]]\n"
-            "        [--reuse-ssl --hosts h1,h2] [--clearenv]\n"
+            "        [--reuse-ssl --hosts h1,h2] [--clearenv] [--chroot DIR]\n"
             "        [--timeout SECS] [--deadline SECS]\n");
     exit(1);
 }
@@ -758,6 +762,7 @@ int main(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "reuse-ssl", no_argument, NULL, 'U' },
         { "clearenv", no_argument, NULL, 'E' },
+        { "chroot", required_argument, NULL, 'J' },
         { "help", no_argument, NULL, '?' },
         { NULL, 0, NULL, 0 },
     };
@@ -812,6 +817,7 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'U': o.reuse_ssl = 1; break;
         case 'E': o.clear_env = 1; break;
+        case 'J': o.chroot_dir = optarg; break;
         default: usage();
         }
     }
@@ -857,6 +863,8 @@ int main(int argc, char **argv)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.chroot_dir && (chroot(o.chroot_dir) != 0 || chdir("/") != 0))
+        die("chroot %s: %s", o.chroot_dir, strerror(errno));
 
     if (o.threads > 0)
         rc = run_threads();
