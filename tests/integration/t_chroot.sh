@@ -90,6 +90,19 @@ check_glog fail blocked pinned.test 1
 check_err_lacks 'config'
 case_end
 
+# Daemons often close every descriptor after chroot: the number of the kept
+# JSON log may then be the program's own (here a socket pair) and must not be
+# written to.
+case_begin "the program closes every descriptor after chroot and reuses the numbers: no record lands in its files"
+write_conf "$CONF" pinned.test "$PIN_INT"
+jc pinned.test --close-fds
+check_timeout
+check_rc 0
+check_out_has '^handshake .*result=ok '
+check_received "jail probe"
+check_out_has '^stray bytes=0$'
+case_end
+
 case_begin "JSON log only (stderr off): every record of a chrooted client, pass and block, reaches the file outside"
 JLOG=$T/only.jsonl
 : > "$JLOG"
@@ -140,6 +153,74 @@ check_out_has '^summary total ok=30 refused=0 '
 check_err_lacks 'gone|config|error'
 check_log pass allowed pinned.test 30
 case_end
+
+# syslog: in a private mount namespace /dev is a fresh tmpfs with a datagram
+# reader at /dev/log (the system's /dev untouched); the jail has no /dev/log.
+cat > "$T/ns.sh" <<'NSEOF'
+# ns.sh GOT CMD...: inside `unshare -m`: /dev a tmpfs, a reader at /dev/log
+# appending each datagram to GOT; then CMD.
+got=$1
+shift
+mount -t tmpfs -o mode=755 none /dev || exit 97
+"$PYTHON3" - "$got" <<'PY' &
+import os, socket, sys, time
+got = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(got + ".ready", "w").close()
+s.settimeout(0.2)
+end = time.time() + 60
+with open(got, "ab") as f:
+    while time.time() < end and not os.path.exists(got + ".stop"):
+        try:
+            f.write(s.recv(65536) + b"\n")
+            f.flush()
+        except socket.timeout:
+            pass
+PY
+reader=$!
+for _ in $(seq 1 200); do
+    [ -e "$got.ready" ] && break
+    sleep 0.05
+done
+"$@"
+rc=$?
+sleep 0.3
+: > "$got.stop"
+wait "$reader"
+exit $rc
+NSEOF
+if command -v unshare >/dev/null 2>&1 &&
+    timeout 10 unshare -m --propagation private sh -c 'mount -t tmpfs none /dev' 2>/dev/null; then
+    case_begin "syslog: a chrooted client's block reaches /dev/log outside the jail (one message, AUTHPRIV|ERR)"
+    write_conf "$CONF" pinned.test "$PIN_UNRELATED"
+    sed -i 's/syslog = false;/syslog = true;/' "$CONF"
+    new_jail
+    GOT=$T/syslog.got
+    rm -f "$GOT" "$GOT.ready" "$GOT.stop"
+    _RUN_N=$((_RUN_N + 1))
+    OUT=$T/run$_RUN_N.out
+    ERR=$T/run$_RUN_N.err
+    RUN_CMD="(unshare -m, a reader at /dev/log) $TEST_CLIENT --chroot $JAIL ..."
+    timeout -k 5 60 env PYTHON3="$PYTHON3" unshare -m --propagation private bash "$T/ns.sh" "$GOT" \
+        env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" "$TEST_CLIENT" \
+        --host 127.0.0.1 --port "$SERVER_PORT" --sni pinned.test --cafile "$PKI/root.pem" --chroot "$JAIL" \
+        --send "jail probe" >"$OUT" 2>"$ERR"
+    RC=$?
+    [ "$RC" = 97 ] && case_fail "namespace set-up failed: $(head -c 300 "$ERR")"
+    check_timeout
+    check_rc 2
+    check_zero_bytes 1
+    if [ -s "$GOT" ]; then
+        grep -q '^<83>pinshim\[[0-9]*\]: .*pinned\.test' "$GOT" || case_fail "syslog got: $(head -c 300 "$GOT")"
+        [ "$(grep -c '^<' "$GOT")" = 1 ] || case_fail "syslog got $(grep -c '^<' "$GOT") messages, expected 1"
+    else
+        case_fail "nothing arrived at /dev/log"
+    fi
+    case_end
+else
+    skip "syslog after chroot: needs unshare -m and a tmpfs mount"
+fi
 
 case_begin "chroot into a file: the program sees the real chroot's failure and errno (ENOTDIR)"
 write_conf "$CONF" pinned.test "$PIN_INT"
