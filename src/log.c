@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,32 +76,144 @@ static void write_stderr(const char *buf, size_t len)
         write_all(STDERR_FILENO, buf, len);
 }
 
+/* A process that chroots (DESIGN 6) loses sight of /dev/log and of the JSON
+ * log's path: what it opened of them just before (log_keep_open) is kept and
+ * used from then on.  Daemons often close every descriptor after chroot, and
+ * the number may then be reused by the program: a kept descriptor is used
+ * only while it is still the file it was (device, inode and type, as for
+ * stderr), else forgotten -- never closed, it is not ours any more -- and
+ * each event goes back to opening the path.  Published (fd >= 0) only after
+ * the chroot succeeded, and never changed again but to -1. */
+struct kept {
+    _Atomic int fd;
+    dev_t dev;
+    ino_t ino;
+    mode_t type;
+};
+static struct kept kept_syslog = { -1, 0, 0, 0 }, kept_json = { -1, 0, 0, 0 };
+static char *kept_json_path; /* set before kept_json.fd is published */
+
+/* The kept descriptor, or -1 when there is none or it is not ours any more. */
+static int kept_fd(struct kept *k)
+{
+    int fd = atomic_load_explicit(&k->fd, memory_order_acquire);
+    struct stat now;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &now) == 0 && now.st_dev == k->dev && now.st_ino == k->ino && (now.st_mode & S_IFMT) == k->type)
+        return fd;
+    atomic_compare_exchange_strong(&k->fd, &fd, -1);
+    return -1;
+}
+
+static int open_json(const char *path)
+{
+    /* O_NONBLOCK: a FIFO without a reader fails instead of hanging the host. */
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0640);
+}
+
+/* A datagram socket connected to /dev/log, or -1. */
+static int open_syslog(void)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 /* Our own datagram to /dev/log, not syslog(3): openlog() would change the
  * host program's ident and options, and its socket would outlive our use. */
 static void send_syslog(int priority, const char *msg, size_t len)
 {
     char buf[8192];
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
-    if (fd < 0)
+    int fd = kept_fd(&kept_syslog);
+    bool own = fd < 0;
+    if (own && (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
         return;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
     int n = snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: %.*s", LOG_AUTHPRIV | priority, (long)getpid(),
                      (int)(len > 0 && msg[len - 1] == '\n' ? len - 1 : len), msg);
     if (n > 0) {
         size_t out = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-        (void)sendto(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof addr);
+        if (own)
+            (void)sendto(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof addr);
+        else
+            (void)send(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL);
     }
-    close(fd);
+    if (own)
+        close(fd);
 }
 
 static void append_json(const char *path, const char *line, size_t len)
 {
-    /* O_NONBLOCK: a FIFO without a reader fails instead of hanging the host. */
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW, 0640);
-    if (fd < 0)
+    const char *kept_path = atomic_load_explicit(&kept_json.fd, memory_order_acquire) >= 0 ? kept_json_path : NULL;
+    int fd = kept_path && strcmp(kept_path, path) == 0 ? kept_fd(&kept_json) : -1;
+    if (fd >= 0) {
+        write_all(fd, line, len);
+        return;
+    }
+    if ((fd = open_json(path)) < 0)
         return;
     write_all(fd, line, len);
     close(fd);
+}
+
+/* fd's identity into k; false (fd closed) when it has none. */
+static bool note(struct kept *k, int fd)
+{
+    struct stat st;
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return false;
+    }
+    k->dev = st.st_dev;
+    k->ino = st.st_ino;
+    k->type = st.st_mode & S_IFMT;
+    return true;
+}
+
+/* Set by the first chroot that succeeded. */
+static atomic_bool jailed_once;
+
+void log_keep_open(struct log_kit *kit, bool to_syslog, const char *json_path)
+{
+    kit->syslog_fd = kit->json_fd = -1;
+    kit->json_path = NULL;
+    /* Inside a jail already, the paths name files of the jail's owner. */
+    if (atomic_load(&jailed_once))
+        return;
+    if (to_syslog)
+        kit->syslog_fd = open_syslog();
+    if (json_path && (kit->json_path = strdup(json_path)) != NULL && (kit->json_fd = open_json(json_path)) < 0) {
+        free(kit->json_path);
+        kit->json_path = NULL;
+    }
+}
+
+void log_jailed(struct log_kit *kit, bool jailed)
+{
+    /* Two chroots at once in two threads: the first to get here keeps its set. */
+    if (jailed && !atomic_exchange(&jailed_once, true)) {
+        if (note(&kept_syslog, kit->syslog_fd))
+            atomic_store_explicit(&kept_syslog.fd, kit->syslog_fd, memory_order_release);
+        if (note(&kept_json, kit->json_fd)) {
+            kept_json_path = kit->json_path;
+            atomic_store_explicit(&kept_json.fd, kit->json_fd, memory_order_release);
+        } else {
+            free(kit->json_path);
+        }
+        return;
+    }
+    if (kit->syslog_fd >= 0)
+        close(kit->syslog_fd);
+    if (kit->json_fd >= 0)
+        close(kit->json_fd);
+    free(kit->json_path);
 }
 
 /* Coalescing (issue 5): identical events (host, verdict, action, served

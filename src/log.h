@@ -21,6 +21,18 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
  * caller skip building the rest of a repeated event (names of the chain). */
 bool log_repeat(const struct event *ev);
 
+/* Around chroot(2) (DESIGN 6): log_keep_open opens, while the paths are
+ * still in sight, a socket connected to /dev/log (to_syslog) and the JSON
+ * log (json_path, when not NULL) into `kit`; log_jailed then keeps them for
+ * every later event when the chroot succeeded (`jailed`), else closes them.
+ * Once kept, later chroots keep nothing more. */
+struct log_kit {
+    int syslog_fd, json_fd;
+    char *json_path;
+};
+void log_keep_open(struct log_kit *kit, bool to_syslog, const char *json_path);
+void log_jailed(struct log_kit *kit, bool jailed);
+
 /* A plain message (config errors): stderr and syslog. */
 void log_message(const struct log_targets *where, const char *line);
 

@@ -80,6 +80,8 @@ static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *current;
 
 static atomic_llong next_check_ns;
+/* The process has chrooted: the config path is not looked at any more. */
+static atomic_bool jailed;
 static atomic_flag reloading = ATOMIC_FLAG_INIT;
 static struct file_id loaded_id;    /* the file behind `current` (or the last one tried) */
 
@@ -290,6 +292,12 @@ static void reload_if_changed(void)
 
 static void maybe_reload(void)
 {
+    /* After chroot the path names nothing (every look would say "the config
+     * file is gone"), or a file inside the jail that whoever owns the jail
+     * may write: the policy loaded before is kept, and a new one takes a
+     * restart of the program. */
+    if (atomic_load_explicit(&jailed, memory_order_relaxed))
+        return;
     long long now = monotonic_ns();
     if (now < atomic_load_explicit(&next_check_ns, memory_order_relaxed))
         return;
@@ -428,6 +436,27 @@ static void initialise(void)
     atomic_store(&next_check_ns, monotonic_ns() + CHECK_INTERVAL_NS);
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
     atomic_store(&bound, ok);
+}
+
+/* Everything the handshake path reads from the filesystem is read here, while
+ * it is still in sight: the policy and its @includes, libconfig, libssl (its
+ * binding opens no file, dlopen RTLD_NOLOAD, as does GnuTLS's) and the
+ * program's path when `programs` asks for it (snapshot_new).  Only the TOFU
+ * state is read later; inside a jail it is an unusable state (one warning,
+ * a first use allowed). */
+void runtime_before_chroot(struct log_kit *kit)
+{
+    pthread_once(&once, initialise);
+    const struct policy *p = runtime_acquire(); /* a pending reload is done now */
+    log_keep_open(kit, p && (p->log_syslog || p->error), p ? p->json_path : NULL);
+    runtime_release(p);
+}
+
+void runtime_after_chroot(struct log_kit *kit, bool ok)
+{
+    if (ok)
+        atomic_store(&jailed, true);
+    log_jailed(kit, ok);
 }
 
 /* glibc's count of objects loaded so far: it moves only when one is. */

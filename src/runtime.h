@@ -62,4 +62,13 @@ bool runtime_uncovered_told(void);
 
 const char *runtime_program(void);
 
+/* Around the program's chroot(2) (jail_hook.c, DESIGN 6).  Before: the
+ * runtime is initialised now (libssl bound, libconfig opened, the policy
+ * read) and what the log needs is opened into kit.  After: when it succeeded
+ * (`jailed`) the policy in force stays so for the life of the process and the
+ * config path is no longer watched; the log keeps what kit holds. */
+struct log_kit;
+void runtime_before_chroot(struct log_kit *kit);
+void runtime_after_chroot(struct log_kit *kit, bool jailed);
+
 #endif

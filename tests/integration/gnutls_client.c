@@ -23,6 +23,10 @@
  * allowed) after each handshake, and --stop-file F stops the workers once F
  * exists: one process that keeps connecting while a test changes its config.
  *
+ * --chroot DIR shuts the client in DIR (chroot, then chdir "/") once the
+ * credentials are loaded and before it connects, as chrooting daemons do
+ * (give --host as an address: no resolver files in there).
+ *
  * Exit status: 0 every handshake (and every requested write/read) succeeded;
  * 2 a handshake was refused; 3 handshakes succeeded but a later write or read
  * failed; 1 usage or setup error.  Every socket has SO_RCVTIMEO/SO_SNDTIMEO,
@@ -82,6 +86,7 @@ struct opts {
     const char *stop_file;    /* --threads: the workers stop once this file exists */
     const char *client_cert;
     const char *client_key;
+    const char *chroot_dir;   /* chroot() there before the first connection */
     /* server */
     const char *serve;        /* port file */
     const char *cert;
@@ -627,7 +632,7 @@ static void usage(void)
             "        [--resume [--pause-file F]]\n"
             "        [--threads T --count N --hosts h1,h2 [--interval SECS] [--stop-file F]] [--quiet]\n"
             "        [--fork [--hosts h1,h2]]\n"
-            "        [--timeout SECS] [--deadline SECS]\n"
+            "        [--timeout SECS] [--deadline SECS] [--chroot DIR]\n"
             "       gnutls_client --serve PORTFILE --cert CHAIN --key KEY [--cafile F] [--conns N]\n"
             "       gnutls_client --lib-version\n");
     exit(1);
@@ -683,6 +688,7 @@ int main(int argc, char **argv)
         { "key", required_argument, NULL, 'y' },
         { "conns", required_argument, NULL, 'N' },
         { "lib-version", no_argument, NULL, 'l' },
+        { "chroot", required_argument, NULL, 'J' },
         { "help", no_argument, NULL, '?' },
         { NULL, 0, NULL, 0 },
     };
@@ -738,6 +744,7 @@ int main(int argc, char **argv)
         case 'e': o.cert = optarg; break;
         case 'y': o.key = optarg; break;
         case 'N': o.serve_conns = atoi(optarg); break;
+        case 'J': o.chroot_dir = optarg; break;
         case 'l':
             printf("%s\n", gnutls_check_version(NULL));
             return 0;
@@ -781,6 +788,8 @@ int main(int argc, char **argv)
         gnutls_certificate_set_x509_key_file(xcred, o.client_cert, o.client_key ? o.client_key : o.client_cert,
                                              GNUTLS_X509_FMT_PEM) < 0)
         die("cannot load the client certificate %s", o.client_cert);
+    if (o.chroot_dir && (chroot(o.chroot_dir) != 0 || chdir("/") != 0))
+        die("chroot %s: %s", o.chroot_dir, strerror(errno));
 
     if (o.threads > 0)
         rc = run_threads();

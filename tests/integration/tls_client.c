@@ -14,7 +14,12 @@
  *
  * --reuse-ssl runs the --hosts names one after the other on ONE SSL object
  * (SSL_clear in between); --clearenv empties the environment before the
- * first handshake, as nginx workers do.
+ * first handshake, as nginx workers do; --chroot DIR shuts the client in DIR
+ * (chroot, then chdir "/") once the CA file is read and before it connects,
+ * as Postfix's smtp client does (give --host as an address: no resolver
+ * files in there).  --close-fds then closes every descriptor from 3 up, as
+ * such daemons do, and fills the low numbers with socket pairs; at the end
+ * it prints "stray bytes=N", what anything wrote into them.
  *
  * Exit status: 0 every handshake (and every requested write/read) succeeded;
  * 2 a handshake was refused; 3 handshakes succeeded but a later write or read
@@ -91,6 +96,8 @@ struct opts {
     int quiet;              /* threads mode: only the summary */
     int reuse_ssl;          /* one SSL object for every host of --hosts (SSL_clear) */
     int clear_env;          /* clearenv() before the first handshake */
+    const char *chroot_dir; /* chroot() there before the first connection */
+    int close_fds;          /* then close 3.. and fill the numbers (--close-fds) */
 };
 
 static struct opts o;
@@ -112,6 +119,35 @@ static void out(const char *fmt, ...)
     va_end(ap);
     fflush(stdout);
     pthread_mutex_unlock(&out_lock);
+}
+
+/* --close-fds: what a daemon does after chroot (closefrom), then numbers
+ * reused by the program: socket pairs, so that a write into either end can
+ * be read at the other. */
+#define NPAIRS 16
+static int pairs[NPAIRS][2];
+
+static void close_and_fill(void)
+{
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    for (int i = 0; i < NPAIRS; i++)
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pairs[i]) != 0)
+            pairs[i][0] = pairs[i][1] = -1;
+}
+
+static long stray_bytes(void)
+{
+    char buf[4096];
+    long n = 0;
+    for (int i = 0; i < NPAIRS; i++)
+        for (int e = 0; e < 2; e++) {
+            ssize_t r;
+            int rounds = 0;
+            while (pairs[i][e] >= 0 && rounds++ < 64 && (r = read(pairs[i][e], buf, sizeof buf)) > 0)
+                n += r;
+        }
+    return n;
 }
 
 static void die(const char *fmt, ...)
@@ -710,7 +746,7 @@ static void usage(void)
             "        [--send STR] [--read] [--write-after-refusal]\n"
             "        [--resume] [--sess-in F] [--sess-out F]\n"
             "        [--threads T --count N --hosts h1,h2] [--quiet] [--fork [--hosts h1,h2]]\n"
-            "        [--reuse-ssl --hosts h1,h2] [--clearenv]\n"
+            "        [--reuse-ssl --hosts h1,h2] [--clearenv] [--chroot DIR [--close-fds]]\n"
             "        [--timeout SECS] [--deadline SECS]\n");
     exit(1);
 }
@@ -758,6 +794,8 @@ int main(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "reuse-ssl", no_argument, NULL, 'U' },
         { "clearenv", no_argument, NULL, 'E' },
+        { "chroot", required_argument, NULL, 'J' },
+        { "close-fds", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, '?' },
         { NULL, 0, NULL, 0 },
     };
@@ -812,6 +850,8 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'U': o.reuse_ssl = 1; break;
         case 'E': o.clear_env = 1; break;
+        case 'J': o.chroot_dir = optarg; break;
+        case 'X': o.close_fds = 1; break;
         default: usage();
         }
     }
@@ -857,6 +897,10 @@ int main(int argc, char **argv)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.chroot_dir && (chroot(o.chroot_dir) != 0 || chdir("/") != 0))
+        die("chroot %s: %s", o.chroot_dir, strerror(errno));
+    if (o.close_fds)
+        close_and_fill();
 
     if (o.threads > 0)
         rc = run_threads();
@@ -864,6 +908,8 @@ int main(int argc, char **argv)
         rc = run_fork();
     else
         rc = run_single();
+    if (o.close_fds)
+        out("stray bytes=%ld\n", stray_bytes());
     SSL_CTX_free(ctx);
     return rc;
 }
