@@ -151,7 +151,7 @@ check_out_has 'enabled already'
 cmp -s "$PRELOAD" "$T/preload.before" || case_fail "changed: $(cat "$PRELOAD")"
 case_end
 
-case_begin "disable: every pinshim entry and the marker go, the other entries stay byte for byte"
+case_begin "disable: every pinshim entry goes (two, one on another line with another entry), every other word stays"
 cp "$T/preload.orig" "$PRELOAD"
 printf '%s\n' "$PINSHIM_LIB" >> "$PRELOAD"
 # A second entry on another program's line, as an admin might have added it
