@@ -195,9 +195,32 @@ static int trial(const char *cmd, const char *entry, const char *config)
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (n == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    /* The loader's complaints about entries already in PRELOAD_FILE are not
+     * the trial's: a stale pinshim line is what enable replaces; another
+     * program's is left as it is, with a word. */
+    static const char from_file[] = "' from " PRELOAD_FILE " cannot be preloaded";
+    char *other = NULL;
+    for (char *line = said, *next; *line; line = next) {
+        next = line + strcspn(line, "\n");
+        if (*next)
+            *next++ = '\0';
+        char *end = strstr(line, from_file), *name = strstr(line, "object '");
+        if (!end || !name || name > end) {
+            if (!other)
+                other = line;
+            continue;
+        }
+        name += strlen("object '");
+        if (!preload_is_pinshim(name, (size_t)(end - name)))
+            cli_warning("%s: " PRELOAD_FILE " holds %.*s, which the loader cannot load (every process says so): "
+                        "left as it is", cmd, (int)(end - name), name);
+    }
+    if (!other && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    said[strcspn(said, "\n")] = '\0';
+    if (other)
+        memmove(said, other, strlen(other) + 1);
+    else
+        said[0] = '\0';
     if (said[0])
         cli_error("%s: a trial process with LD_PRELOAD=%s said: %s; nothing was changed", cmd, entry, said);
     else

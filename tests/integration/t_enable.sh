@@ -186,6 +186,18 @@ check_received "probe disabled"
 check_err_lacks 'pinshim'
 case_end
 
+case_begin "enable over a stale pinshim line (a library moved away): replaced; another program's stale line: kept, with a warning"
+good_conf "$LIVE"
+printf '/opt/gone/pinshim/libpinshim.so\n/opt/gone/libother.so\n' > "$PRELOAD"
+in_ns "$PINSHIM_BIN" enable --library "$PINSHIM_LIB"
+check_rc 0
+check_err_has 'warning: enable: /etc/ld\.so\.preload holds /opt/gone/libother\.so, which the loader cannot load'
+check_err_lacks 'holds /opt/gone/pinshim'
+printf '%s\n' /opt/gone/libother.so "$PINSHIM_LIB" > "$T/preload.want"
+cmp -s "$PRELOAD" "$T/preload.want" || case_fail "got: $(cat "$PRELOAD")"
+rm -f "$PRELOAD"
+case_end
+
 # ------------------------------------------------- the way back, via sudo ---
 
 case_begin "the way back: enabled with a broken config live (every TLS client fails closed), 'sudo pinshim disable' works"
