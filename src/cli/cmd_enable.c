@@ -452,7 +452,7 @@ static int disable_preload(void)
 static int ours(const char *file)
 {
     char *text = NULL;
-    int err = replace_read(file, 64 * 1024, &text);
+    int err = replace_read(file, (size_t)64 * 1024, &text);
     if (err == ENOENT)
         return 0;
     int mine = !err && strncmp(text, DROPIN_MARKER, sizeof DROPIN_MARKER - 1) == 0;
