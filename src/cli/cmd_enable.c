@@ -229,12 +229,139 @@ static int trial(const char *cmd, const char *entry, const char *config)
     return EX_CONFIG;
 }
 
+static bool systemd_running(void)
+{
+    struct stat st;
+    return stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* systemctl's standard output for `argv` into `out` (NUL-terminated, cut at
+ * `len`); its exit status, or -1 when it cannot be run. */
+static int systemctl_output(char *const argv[], char *out, size_t len)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "systemctl", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    size_t n = 0;
+    for (;;) {
+        char sink[256];
+        ssize_t r = n + 1 < len ? read(fds[0], out + n, len - 1 - n) : read(fds[0], sink, sizeof sink);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (n + 1 < len)
+            n += (size_t)r;
+    }
+    close(fds[0]);
+    out[n] = '\0';
+    if (rc != 0)
+        return -1;
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The next word of systemd's environment list at *p (space separated, a word
+ * in double quotes may hold spaces, backslash escapes the next character)
+ * into `word`; false at the end. */
+static bool next_env_word(const char **p, char *word, size_t len)
+{
+    const char *s = *p;
+    while (*s == ' ')
+        s++;
+    if (!*s || *s == '\n')
+        return false;
+    size_t n = 0;
+    bool quoted = false;
+    for (; *s && *s != '\n' && (quoted || *s != ' '); s++) {
+        if (*s == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if (*s == '\\' && s[1])
+            s++;
+        if (n + 1 < len)
+            word[n++] = *s;
+    }
+    word[n] = '\0';
+    *p = s;
+    return true;
+}
+
+/* A unit's own LD_PRELOAD must survive the drop-in, whose Environment= would
+ * replace it: `entry` first, then the unit's other libraries, into `out`.
+ * One set in an EnvironmentFile= would override the drop-in instead (those
+ * come last): refused, with where.  0, or an exit status after a message. */
+static int unit_preload(const char *unit, const char *entry, char *out, size_t len)
+{
+    snprintf(out, len, "%s", entry);
+    if (!systemd_running()) {
+        cli_warning("enable: systemd is not running: an LD_PRELOAD that %s sets itself was not looked for "
+                    "(the drop-in's would replace it)", unit);
+        return 0;
+    }
+    char shown[16384];
+    char *argv[] = { (char *)"systemctl", (char *)"show", (char *)"--property=Environment",
+                     (char *)"--property=EnvironmentFiles", (char *)unit, NULL };
+    if (systemctl_output(argv, shown, sizeof shown) != 0) {
+        cli_error("enable: systemctl show %s failed: is it a unit?", unit);
+        return EX_UNAVAILABLE;
+    }
+    for (const char *line = shown; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] ? 1 : 0)) {
+        char word[4096];
+        if (strncmp(line, "Environment=", 12) == 0) {
+            const char *p = line + 12;
+            while (next_env_word(&p, word, sizeof word)) {
+                if (strncmp(word, "LD_PRELOAD=", 11) != 0)
+                    continue;
+                for (const char *v = word + 11; *v;) {
+                    size_t n = strcspn(v, " :");
+                    if (n && !preload_is_pinshim(v, n) && strlen(out) + n + 2 < len)
+                        snprintf(out + strlen(out), len - strlen(out), " %.*s", (int)n, v);
+                    v += n ? n : 1;
+                }
+            }
+        } else if (strncmp(line, "EnvironmentFiles=", 17) == 0) {
+            const char *p = line + 17;
+            if (!next_env_word(&p, word, sizeof word) || word[0] != '/')
+                continue;
+            char *text = NULL;
+            if (replace_read(word, 1024 * 1024, &text) != 0)
+                continue;
+            for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0)) {
+                const char *k = l + strspn(l, " \t");
+                if (strncmp(k, "export ", 7) == 0)
+                    k += 7 + strspn(k + 7, " \t");
+                if (strncmp(k, "LD_PRELOAD=", 11) == 0) {
+                    cli_error("enable: %s sets LD_PRELOAD in its EnvironmentFile %s, which would override the "
+                              "drop-in's: add %s to it there instead; nothing was changed", unit, word, entry);
+                    free(text);
+                    return EX_CONFIG;
+                }
+            }
+            free(text);
+        }
+    }
+    if (strcmp(out, entry) != 0)
+        printf("%s sets LD_PRELOAD itself: the drop-in keeps it after the library (%s)\n", unit, out);
+    return 0;
+}
+
 /* systemd reads the drop-in only when told to; nothing to tell when it is
  * not running (a container, a chroot). */
 static void reload_systemd(const char *cmd)
 {
-    struct stat st;
-    if (stat("/run/systemd/system", &st) != 0 || !S_ISDIR(st.st_mode))
+    if (!systemd_running())
         return;
     char *argv[] = { (char *)"systemctl", (char *)"daemon-reload", NULL };
     pid_t pid;
@@ -325,14 +452,21 @@ static void dropin_paths(const char *unit, char *dir, size_t dlen, char *file, s
 
 static int enable_unit(const char *unit, const char *entry, const char *config)
 {
-    char dir[PATH_MAX], file[PATH_MAX], *text = NULL;
+    char dir[PATH_MAX], file[PATH_MAX], preload[8192], *text = NULL;
+    int rc = unit_preload(unit, entry, preload, sizeof preload);
+    if (rc)
+        return rc;
+    if (preload[strcspn(preload, "\"\\%\n")]) {
+        cli_error("enable: %s's LD_PRELOAD \"%s\" has a character the drop-in cannot hold", unit, preload);
+        return EX_CONFIG;
+    }
     dropin_paths(unit, dir, sizeof dir, file, sizeof file);
     if (asprintf(&text,
                  DROPIN_MARKER " %s'; 'pinshim disable --unit %s' removes it.\n"
                  "[Service]\n"
                  "Environment=\"LD_PRELOAD=%s\"\n"
                  "Environment=\"PINSHIM_CONFIG=%s\"\n",
-                 unit, unit, entry, config) < 0) {
+                 unit, unit, preload, config) < 0) {
         cli_error("enable: out of memory");
         return EX_OSERR;
     }

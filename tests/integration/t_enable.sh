@@ -258,6 +258,49 @@ check_rc 2
 check_zero_bytes 1
 case_end
 
+# systemd cannot run here (no PID 1 of its own): a stand-in `systemctl` answers
+# `show` as systemd 252 prints it and records `daemon-reload`, and
+# /run/systemd/system exists in the namespace, as on a machine running it.
+mkdir -p "$T/stub/bin" "$T/run-systemd/system"
+cat > "$T/stub/bin/systemctl" <<'STUB'
+#!/bin/sh
+case $1 in
+show) cat "$STUB_DIR/show" ;;
+daemon-reload) echo daemon-reload >> "$STUB_DIR/calls" ;;
+*) exit 1 ;;
+esac
+STUB
+chmod +x "$T/stub/bin/systemctl"
+with_systemd() {  # with_systemd CMD...: CMD in the namespace, systemd "running"
+    in_ns bash -c 'mount --bind "$1" /run/systemd || exit 99; shift; exec "$@"' with_systemd \
+        "$T/run-systemd" env STUB_DIR="$T/stub" PATH="$T/stub/bin:$PATH" "$@"
+}
+
+case_begin "enable --unit when the unit sets LD_PRELOAD itself: kept after the library; daemon-reload run"
+good_conf "$T/unit.conf"
+printf '%s\n' "Environment=FOO=1 \"LD_PRELOAD=/lib/$MULTIARCH_DIR/libdl.so.2 /old/place/libpinshim.so\"" \
+    "EnvironmentFiles=" > "$T/stub/show"
+rm -f "$T/stub/calls"
+with_systemd "$PINSHIM_BIN" enable --unit keep-test -c "$T/unit.conf" --library "$PINSHIM_LIB"
+check_rc 0
+check_out_has "keep-test\\.service sets LD_PRELOAD itself"
+D2=$UNITDIR/keep-test.service.d/pinshim.conf
+grep -qx "Environment=\"LD_PRELOAD=$PINSHIM_LIB /lib/$MULTIARCH_DIR/libdl.so.2\"" "$D2" || case_fail "drop-in: $(cat "$D2")"
+grep -qx daemon-reload "$T/stub/calls" 2>/dev/null || case_fail "no daemon-reload"
+case_end
+
+case_begin "enable --unit when the unit's EnvironmentFile sets LD_PRELOAD (it would override the drop-in): refused, no drop-in"
+printf 'OTHER=1\nexport LD_PRELOAD=/lib/%s/libdl.so.2\n' "$MULTIARCH_DIR" > "$T/unit.env"
+printf '%s\n' "Environment=" "EnvironmentFiles=$T/unit.env (ignore_errors=no)" > "$T/stub/show"
+with_systemd "$PINSHIM_BIN" enable --unit envfile-test -c "$T/unit.conf" --library "$PINSHIM_LIB"
+check_rc 78
+check_err_has "sets LD_PRELOAD in its EnvironmentFile .*unit\\.env"
+[ ! -e "$UNITDIR/envfile-test.service.d" ] || case_fail "drop-in made"
+with_systemd "$PINSHIM_BIN" disable --unit keep-test
+check_rc 0
+grep -c daemon-reload "$T/stub/calls" | grep -qx 2 || case_fail "disable ran no daemon-reload: $(cat "$T/stub/calls")"
+case_end
+
 case_begin "enable --unit with a broken CONF: refused, no drop-in"
 printf 'hosts = (\n' > "$T/broken.conf"
 in_ns "$PINSHIM_BIN" enable --unit other-test -c "$T/broken.conf" --library "$PINSHIM_LIB"
