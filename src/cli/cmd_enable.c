@@ -32,7 +32,7 @@
 #define UNIT_DIR "/etc/systemd/system"
 #define DROPIN_NAME "pinshim.conf"
 #define DROPIN_MARKER "# Written by 'pinshim enable --unit"
-#define PRELOAD_MAX (1024 * 1024)
+#define PRELOAD_MAX ((size_t)1024 * 1024)
 
 extern char **environ;
 
@@ -336,7 +336,7 @@ static int unit_preload(const char *unit, const char *entry, char *out, size_t l
             if (!next_env_word(&p, word, sizeof word) || word[0] != '/')
                 continue;
             char *text = NULL;
-            if (replace_read(word, 1024 * 1024, &text) != 0)
+            if (replace_read(word, PRELOAD_MAX, &text) != 0)
                 continue;
             for (const char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0)) {
                 const char *k = l + strspn(l, " \t");

@@ -162,22 +162,7 @@ cat > "$T/ns.sh" <<'NSEOF'
 got=$1
 shift
 mount -t tmpfs -o mode=755 none /dev || exit 97
-"$PYTHON3" - "$got" <<'PY' &
-import os, socket, sys, time
-got = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-open(got + ".ready", "w").close()
-s.settimeout(0.2)
-end = time.time() + 60
-with open(got, "ab") as f:
-    while time.time() < end and not os.path.exists(got + ".stop"):
-        try:
-            f.write(s.recv(65536) + b"\n")
-            f.flush()
-        except socket.timeout:
-            pass
-PY
+"$PYTHON3" "$DEVLOG_PY" dgram-read "$got" &
 reader=$!
 for _ in $(seq 1 200); do
     [ -e "$got.ready" ] && break
@@ -202,7 +187,7 @@ if command -v unshare >/dev/null 2>&1 &&
     OUT=$T/run$_RUN_N.out
     ERR=$T/run$_RUN_N.err
     RUN_CMD="(unshare -m, a reader at /dev/log) $TEST_CLIENT --chroot $JAIL ..."
-    timeout -k 5 60 env PYTHON3="$PYTHON3" unshare -m --propagation private bash "$T/ns.sh" "$GOT" \
+    timeout -k 5 60 env PYTHON3="$PYTHON3" DEVLOG_PY="$_lib_dir/devlog.py" unshare -m --propagation private bash "$T/ns.sh" "$GOT" \
         env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" "$TEST_CLIENT" \
         --host 127.0.0.1 --port "$SERVER_PORT" --sni pinned.test --cafile "$PKI/root.pem" --chroot "$JAIL" \
         --send "jail probe" >"$OUT" 2>"$ERR"

@@ -155,29 +155,7 @@ absent) ;;
 file) echo "not a socket" > /dev/log ;;
 dir) mkdir /dev/log ;;
 stream | dgram-full | dgram-read)
-    "$PYTHON3" - "$kind" "$NS_T/syslog.got" <<'PY' &
-import os, socket, sys, time
-kind, got = sys.argv[1], sys.argv[2]
-t = socket.SOCK_STREAM if kind == "stream" else socket.SOCK_DGRAM
-s = socket.socket(socket.AF_UNIX, t)
-s.bind("/dev/log")
-if kind == "stream":
-    s.listen(1)
-open(got + ".ready", "w").close()
-end = time.time() + 60
-if kind == "dgram-read":
-    s.settimeout(0.5)
-    with open(got, "ab") as f:
-        while time.time() < end and not os.path.exists(got + ".stop"):
-            try:
-                f.write(s.recv(65536) + b"\n")
-                f.flush()
-            except socket.timeout:
-                pass
-else:
-    while time.time() < end and not os.path.exists(got + ".stop"):
-        time.sleep(0.1)
-PY
+    "$PYTHON3" "$DEVLOG_PY" "$kind" "$NS_T/syslog.got" &
     lp=$!
     for i in $(seq 1 200); do
         [ -e "$NS_T/syslog.got.ready" ] && break
@@ -201,7 +179,7 @@ in_ns() {
     OUT=$T/run$_RUN_N.out
     ERR=$T/run$_RUN_N.err
     RUN_CMD="(/dev/log: $kind) $*"
-    timeout -k 5 90 env NS_T="$T" PYTHON3="$PYTHON3" unshare -m --propagation private \
+    timeout -k 5 90 env NS_T="$T" PYTHON3="$PYTHON3" DEVLOG_PY="$_lib_dir/devlog.py" unshare -m --propagation private \
         bash "$T/ns.sh" "$kind" env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" \
         "$@" >"$OUT" 2>"$ERR"
     RC=$?
