@@ -1,6 +1,7 @@
 /* pinshim audit: probe every exact-name entry of the config (a few at a time)
  * and show, per host, the verdict the library would give today and how long
- * the leaf and the pin set have left. */
+ * the leaf and the pin set have left.  Entries it cannot probe (wildcards) are
+ * rows too, with the reason, and change nothing in the exit status. */
 #include "config.h"
 #include "cli.h"
 #include "tlsprobe.h"
@@ -22,11 +23,14 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: pinshim audit [OPTION]... [CONF]\n"
             "\n"
-            "Probe every exact-name and IP-literal entry of the config (wildcards cannot be\n"
-            "probed) on the entry's port, else 443, and judge what the server sends by\n"
-            "exactly the library's rule.  Prints one row per entry: host, port, verdict\n"
-            "(pass, fail, expired, unreachable), the pin that matched, days until the leaf\n"
-            "certificate expires, days until the entry's pin set expires (- for never).\n"
+            "Probe every exact-name and IP-literal entry of the config (an include_subdomains\n"
+            "entry as its own name) on the entry's port, else 443, and judge what the server\n"
+            "sends by exactly the library's rule.  Prints one row per entry: host, port,\n"
+            "verdict (pass, fail, expired, unreachable), the pin that matched, days until\n"
+            "the leaf certificate expires, days until the entry's pin set expires (- for\n"
+            "never).  A wildcard entry (*.example.com) cannot be probed, since audit cannot\n"
+            "know which names exist under it: its row says \"not probed (wildcard)\" (port -\n"
+            "when it applies to every port), and it does not change the exit status.\n"
             "\n"
             "The config is CONF or -c CONF, else $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
             "\n"
@@ -49,7 +53,8 @@ static void usage(FILE *out)
 
 struct row {
     const struct host_entry *entry;
-    int port;
+    int port;                 /* 0: not probed and every port (shown as -) */
+    const char *skipped;      /* not probed: the verdict column; NULL: probed */
     bool reachable;
     enum verdict verdict;
     const struct host_entry *governing;   /* what policy_lookup chose */
@@ -63,7 +68,9 @@ struct row {
 struct audit {
     const struct probe_config *cfg;
     struct row *rows;
-    size_t nrows;
+    size_t nrows;             /* every entry, in config order */
+    struct row **todo;        /* the rows to probe */
+    size_t ntodo;
     atomic_size_t next;
     pthread_mutex_t lock;      /* progress line */
     size_t done;
@@ -101,16 +108,16 @@ static void *worker(void *arg)
     struct probe_result *r = malloc(sizeof *r);
     for (;;) {
         size_t i = atomic_fetch_add(&a->next, 1);
-        if (i >= a->nrows)
+        if (i >= a->ntodo)
             break;
         if (r)
-            probe_row(a->cfg, &a->rows[i], r);
+            probe_row(a->cfg, a->todo[i], r);
         else
-            snprintf(a->rows[i].note, sizeof a->rows[i].note, "out of memory");
+            snprintf(a->todo[i]->note, sizeof a->todo[i]->note, "out of memory");
         if (a->progress) {
             pthread_mutex_lock(&a->lock);
             a->done++;
-            fprintf(stderr, "\rpinshim audit: %zu/%zu hosts probed", a->done, a->nrows);
+            fprintf(stderr, "\rpinshim audit: %zu/%zu hosts probed", a->done, a->ntodo);
             pthread_mutex_unlock(&a->lock);
         }
     }
@@ -122,8 +129,8 @@ static void run_all(struct audit *a, int jobs)
 {
     pthread_t tid[MAX_JOBS];
     int n = 0;
-    if ((size_t)jobs > a->nrows)
-        jobs = (int)a->nrows;
+    if ((size_t)jobs > a->ntodo)
+        jobs = (int)a->ntodo;
     for (; n < jobs; n++)
         if (pthread_create(&tid[n], NULL, worker, a) != 0)
             break;
@@ -137,13 +144,15 @@ static void run_all(struct audit *a, int jobs)
 
 static const char *row_verdict(const struct row *r)
 {
+    if (r->skipped)
+        return r->skipped;
     return r->reachable ? verdict_text(r->verdict) : "unreachable";
 }
 
 static int print_table(const struct audit *a, time_t now)
 {
     int wh = 4, wv = 7, wp = 11;
-    int nfail = 0, nunreach = 0, nexpired = 0;
+    int nfail = 0, nunreach = 0, nexpired = 0, nskipped = 0;
 
     for (size_t i = 0; i < a->nrows; i++) {
         const struct row *r = &a->rows[i];
@@ -158,14 +167,18 @@ static int print_table(const struct audit *a, time_t now)
            "PINS DAYS");
     for (size_t i = 0; i < a->nrows; i++) {
         const struct row *r = &a->rows[i];
-        char leaf[24] = "-", pins[24] = "-";
+        char leaf[24] = "-", pins[24] = "-", port[16] = "-";
         if (r->leaf_known)
             snprintf(leaf, sizeof leaf, "%ld", r->leaf_days);
         if (r->entry->expires_at)
             snprintf(pins, sizeof pins, "%ld", days_until(r->entry->expires_at, now));
-        printf("%-*s  %5d  %-*s  %-*s  %9s  %9s\n", wh, r->entry->name, r->port, wv, row_verdict(r), wp,
+        if (r->port)
+            snprintf(port, sizeof port, "%d", r->port);
+        printf("%-*s  %5s  %-*s  %-*s  %9s  %9s\n", wh, r->entry->name, port, wv, row_verdict(r), wp,
                r->matched[0] ? r->matched : "-", leaf, pins);
-        if (!r->reachable)
+        if (r->skipped)
+            nskipped++;
+        else if (!r->reachable)
             nunreach++;
         else if (r->verdict == VERDICT_EXPIRED)
             nexpired++;
@@ -182,15 +195,23 @@ static int print_table(const struct audit *a, time_t now)
         if (!header)
             printf("\nnotes:\n");
         header = true;
+        if (!r->port) {       /* not probed, every port */
+            printf("  %s (line %d): %s: %s\n", r->entry->name, r->entry->line, row_verdict(r), r->note);
+            continue;
+        }
         printf("  %s%s%s:%d (line %d): %s: %s\n", v6, r->entry->name, v6r, r->port, r->entry->line,
                row_verdict(r), r->note[0] ? r->note : "ok");
         if (r->governing && r->governing != r->entry)
             printf("  %s%s%s:%d (line %d): clients are judged by the entry at line %d instead\n", v6,
                    r->entry->name, v6r, r->port, r->entry->line, r->governing->line);
     }
-    printf("\n%zu host%s: %zu passed, %d failed, %d expired (not enforced), %d unreachable\n", a->nrows,
-           a->nrows == 1 ? "" : "s", a->nrows - (size_t)(nfail + nunreach + nexpired), nfail, nexpired,
+    printf("\n%zu host%s: %zu passed, %d failed, %d expired (not enforced), %d unreachable\n", a->ntodo,
+           a->ntodo == 1 ? "" : "s", a->ntodo - (size_t)(nfail + nunreach + nexpired), nfail, nexpired,
            nunreach);
+    if (nskipped)
+        printf("%d wildcard entr%s not probed (not counted above; probe a name it covers with "
+               "'pinshim probe')\n",
+               nskipped, nskipped == 1 ? "y" : "ies");
     if (nexpired)
         printf("expired pin sets are allowed but logged loudly: renew their pins and expiry dates\n");
     if (nfail)
@@ -285,21 +306,31 @@ static int run(int argc, char **argv)
     }
     cfg.policy = policy;
 
-    if (!(a.rows = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.rows))) {
+    if (!(a.rows = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.rows)) ||
+        !(a.todo = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.todo))) {
         cli_error("audit: out of memory");
         rc = EX_OSERR;
         goto out;
     }
+    /* Every entry is a row, in config order; a wildcard is not probed (which
+     * names exist under it is not for audit to know) and says so. */
     for (size_t i = 0; i < policy->nentries; i++) {
         const struct host_entry *e = &policy->entries[i];
-        if (e->kind == NAME_WILDCARD)
+        struct row *row = &a.rows[a.nrows++];
+        row->entry = e;
+        if (e->kind == NAME_WILDCARD) {
+            row->port = e->port;
+            row->skipped = "not probed (wildcard)";
+            snprintf(row->note, sizeof row->note,
+                     "audit cannot know which names exist under %s; probe one with 'pinshim probe NAME%s'",
+                     e->match_key, e->port ? ":PORT" : "");
             continue;
-        a.rows[a.nrows].entry = e;
-        a.rows[a.nrows].port = e->port ? e->port : 443;
-        a.nrows++;
+        }
+        row->port = e->port ? e->port : 443;
+        a.todo[a.ntodo++] = row;
     }
     if (a.nrows == 0) {
-        cli_warning("audit: %s has no entry with an exact name or IP address to probe", path);
+        cli_warning("audit: %s has no entry to probe", path);
         rc = EX_OK;
         goto out;
     }
@@ -312,7 +343,7 @@ static int run(int argc, char **argv)
     }
     atomic_init(&a.next, 0);
     pthread_mutex_init(&a.lock, NULL);
-    a.progress = isatty(STDERR_FILENO) == 1;
+    a.progress = a.ntodo > 0 && isatty(STDERR_FILENO) == 1;
     run_all(&a, jobs);
     pthread_mutex_destroy(&a.lock);
 
@@ -323,6 +354,7 @@ static int run(int argc, char **argv)
     }
 out:
     SSL_CTX_free(cfg.ctx);
+    free(a.todo);
     free(a.rows);
     policy_free(policy);
     free(rules);

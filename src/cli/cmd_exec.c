@@ -31,6 +31,10 @@ static void usage(FILE *out)
             "                      %s/pinshim.conf); passed on as an absolute path\n"
             "      --report        report only: log failures but block nothing\n"
             "                      (sets PINSHIM_MODE=report)\n"
+            "  -q, --quiet         print none of pinshim exec's own notices on stderr (the\n"
+            "                      line of `pinshim covers COMMAND` below); errors that\n"
+            "                      stop COMMAND from running are still printed, and the\n"
+            "                      library's own logging is the config's (log.stderr)\n"
             "  -h, --help          show this help\n"
             "\n"
             "The library is $PINSHIM_LIBRARY, else src/.libs/" LIBNAME " of the build tree\n"
@@ -38,7 +42,8 @@ static void usage(FILE *out)
             "It goes in front of an existing LD_PRELOAD.  The config is checked first: an\n"
             "invalid one would make every TLS connection of COMMAND fail.  When pinshim\n"
             "does not judge COMMAND's TLS library, or cannot be preloaded into it, the\n"
-            "line of `pinshim covers COMMAND` is printed on stderr first; COMMAND still runs.\n"
+            "line of `pinshim covers COMMAND` is printed on stderr first (unless -q);\n"
+            "COMMAND still runs.\n"
             "\n"
             "Exit status: COMMAND's; 64 usage, 66 the config cannot be read, 72 no library,\n"
             "78 the config is invalid (or PINSHIM_MODE is unknown), 126 COMMAND cannot be\n"
@@ -143,21 +148,23 @@ static int run(int argc, char **argv)
     static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },
         { "report", no_argument, NULL, 'r' },
+        { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *conf = NULL, *path;
     char lib[PATH_MAX], abs_conf[PATH_MAX];
-    bool report = false;
+    bool report = false, quiet = false;
     struct policy *policy;
     int opt, rc;
 
     /* '+': options end at COMMAND, whose own options are its own. */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+:c:qh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c': conf = optarg; break;
         case 'r': report = true; break;
+        case 'q': quiet = true; break;
         case 'h': return cli_usage(&cmd_exec, EX_OK);
         default:
             cli_bad_option("exec", opt, argv);
@@ -208,11 +215,14 @@ static int run(int argc, char **argv)
     }
     /* DESIGN 12: nobody should believe a program is pinned when it is not.
      * Said first, and the program still runs; nothing for a program that
-     * cannot be found (execvp says so) or one pinshim covers. */
-    char line[8192];
-    enum covers_result covered = covers_program(argv[optind], line, sizeof line);
-    if (covered == COVERS_NOT_JUDGED || covered == COVERS_NOT_COVERABLE)
-        cli_error("%s", line);
+     * cannot be found (execvp says so) or one pinshim covers; nothing with
+     * -q, which asked for silence (the line is a notice, not an error). */
+    if (!quiet) {
+        char line[8192];
+        enum covers_result covered = covers_program(argv[optind], line, sizeof line);
+        if (covered == COVERS_NOT_JUDGED || covered == COVERS_NOT_COVERABLE)
+            cli_error("%s", line);
+    }
 
     fflush(NULL);
     execvp(argv[optind], argv + optind);

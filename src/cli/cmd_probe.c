@@ -37,7 +37,10 @@ static void usage(FILE *out)
             "      --timeout=SECONDS    bound for connect + handshake (default %d)\n"
             "  -h, --help               show this help\n"
             "\n"
-            "A failed verification does not stop the probe; it is reported with its reason.\n"
+            "A failed verification does not stop the probe; it is reported with its reason,\n"
+            "and the suggested entry is then headed by a caution (as config comments): its\n"
+            "pins are of whatever presented the chain, possibly an interceptor; check them\n"
+            "before use.  For a port other than 443 the entry has \"port = PORT;\".\n"
             "\n"
             "Exit status: 0 done (verdict pass, expired or unpinned, or no config), 1 the\n"
             "verdict is fail, 64 usage, 66 the config or the CA file cannot be read,\n"
@@ -66,7 +69,7 @@ static void print_cert(int index, const struct probe_cert *c)
     printf("      notAfter  %s\n", c->info.not_after[0] ? c->info.not_after : "(unreadable)");
 }
 
-static void print_entry(const struct probe_result *r, int port)
+static void print_entry(const struct probe_result *r, int port, const char *cafile)
 {
     const struct probe_cert *pick[CHAIN_MAX];
     int n = 0;
@@ -79,7 +82,21 @@ static void print_entry(const struct probe_result *r, int port)
         if (i == 0 || (c->linked && c->role == ROLE_INTERMEDIATE))
             pick[n++] = c;
     }
-    printf("\nsuggested config entry (pinshim.conf, libconfig syntax):\n");
+    if (r->verified) {
+        printf("\nsuggested config entry (pinshim.conf, libconfig syntax):\n");
+    } else {
+        /* Pins from a chain nobody vouched for pin whoever presented it.  As
+         * config comments too, so a paste of the whole block keeps them. */
+        comment_text(r->verify_error, text, sizeof text);
+        printf("\nsuggested config entry (pinshim.conf, libconfig syntax), from a chain that did NOT verify:\n");
+        printf("# CAUTION: the chain did NOT verify against %s: %s.\n", cafile ? cafile : "the system trust store",
+               text);
+        printf("# Pinning it pins whatever presented it, possibly an interceptor (a TLS-inspecting\n"
+               "# proxy, a captive portal, an attacker) rather than %s itself.\n"
+               "# Check these pins (with the server's operator, or a probe from another network)\n"
+               "# before use.\n",
+               r->judged_host);
+    }
     printf("hosts = (\n");
     printf("  { name = \"%s\";\n", r->judged_host);
     printf("    pins = [\n");
@@ -92,7 +109,7 @@ static void print_entry(const struct probe_result *r, int port)
     printf("    # Add a backup pin: the key of a spare certificate kept offline\n"
            "    # (pinshim pin spare.pem), so a key change does not lock clients out.\n");
     if (port != 443)
-        printf("    # port = %d;   # only this port (also the port `pinshim audit` probes)\n", port);
+        printf("    port = %d;   # only this port (also the port `pinshim audit` probes)\n", port);
     printf("    # expires = \"YYYY-MM-DD\";   # optional: stop enforcing after this day\n");
     printf("  }\n);\n");
 }
@@ -239,7 +256,7 @@ static int run(int argc, char **argv)
         if (j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR)
             rc = 1;
     }
-    print_entry(r, port);
+    print_entry(r, port, cafile);
     if (fflush(stdout) != 0) {
         cli_error("probe: cannot write the output");
         rc = EX_IOERR;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_cli_audit.sh - `pinshim audit`: one row per exact-name / IP entry with
-# verdict, matched pin and days left; exit 0 all pass, 1 a failure, 69
+# verdict, matched pin and days left; a wildcard entry is a row "not probed
+# (wildcard)" that changes no exit status; exit 0 all pass, 1 a failure, 69
 # unreachable and none failed, 78 config error, 66 config missing; --jobs bounds the
 # concurrency and does not change the result; per-host timeout.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -59,7 +60,7 @@ write_conf "$T/mixed.conf" \
     "127.0.0.1{port = $PORT;}" "$PIN_INT" \
     "good.test{expires = \"$IN10\";}" "$PIN_INT"
 
-case_begin "audit: pass, fail, unreachable rows; wildcard not probed; exit 1"
+case_begin "audit: pass, fail, unreachable rows; the wildcard a row, not probed; exit 1"
 audit -c "$T/mixed.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
 check_rc 1
 check_out_has '^HOST +PORT +VERDICT +MATCHED PIN +LEAF DAYS +PINS DAYS$'
@@ -68,8 +69,13 @@ check_row bad.test "bad.test 443 fail - $LEAF_DAYS -"
 check_row closed.test "closed.test 443 unreachable - - -"
 check_row 127.0.0.1 "127.0.0.1 $PORT pass sha256/$PIN_INT $LEAF_DAYS -"
 check_row good.test "good.test 443 pass sha256/$PIN_INT $LEAF_DAYS 10"
-check_out_lacks 'wild'
+check_row '*.wild.test' "*.wild.test - not probed (wildcard) - - -"
 check_count '^(pinned|bad|closed|good)\.test |^127\.0\.0\.1 ' 5
+check_out_has "^  \\*\\.wild\\.test \\(line [0-9]+\\): not probed \\(wildcard\\): audit cannot know which names exist under wild\\.test; probe one with 'pinshim probe NAME'\$"
+check_out_has '^1 wildcard entry not probed '
+# the rows in config order: the wildcard between closed.test and 127.0.0.1
+[ "$(awk '/^[^ ]/ && $1 ~ /^(pinned|bad|closed|good)\.test$|^\*\.wild\.test$|^127\.0\.0\.1$/ { printf "%s ", $1 }' "$OUT")" = \
+  "pinned.test bad.test closed.test *.wild.test 127.0.0.1 good.test " ] || case_fail "rows not in config order"
 check_out_has '^  bad\.test:443 \(line [0-9]+\): fail: none of the 3 key\(s\) of the verified chain matches the 2 pin\(s\)$'
 check_out_has "^  closed\\.test:443 \\(line [0-9]+\\): unreachable: connect to 127\\.0\\.0\\.1:$CLOSED: Connection refused$"
 check_out_has '^5 hosts: 3 passed, 1 failed, 0 expired \(not enforced\), 1 unreachable$'
@@ -117,6 +123,53 @@ audit -c "$T/unreach.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
 check_rc 69
 check_row closed.test "closed.test 443 unreachable - - -"
 check_row pinned.test "pinned.test 443 pass sha256/$PIN_LEAF $LEAF_DAYS -"
+case_end
+
+write_conf "$T/wild.conf" \
+    pinned.test "$PIN_LEAF" \
+    '*.wild.test' "$PIN_LEAF" \
+    '*.port.test{port = 8443;}' "$PIN_INT"
+
+case_begin "audit: wildcard rows (one on a port) beside a pass: exit 0, not counted as hosts"
+audit -c "$T/wild.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 0
+check_row pinned.test "pinned.test 443 pass sha256/$PIN_LEAF $LEAF_DAYS -"
+check_row '*.wild.test' "*.wild.test - not probed (wildcard) - - -"
+check_row '*.port.test' "*.port.test 8443 not probed (wildcard) - - -"
+check_out_has '^  \*\.wild\.test \(line [0-9]+\): not probed \(wildcard\): '
+check_out_has "^  \\*\\.port\\.test:8443 \\(line [0-9]+\\): not probed \\(wildcard\\): .*'pinshim probe NAME:PORT'\$"
+check_out_has '^1 host: 1 passed, 0 failed, 0 expired \(not enforced\), 0 unreachable$'
+check_out_has '^2 wildcard entries not probed '
+[ -s "$ERR" ] && case_fail "stderr is not empty"
+case_end
+
+case_begin "audit: wildcards beside an unreachable host: still exit 69"
+write_conf "$T/wild-unreach.conf" closed.test "$PIN_LEAF" '*.wild.test' "$PIN_LEAF"
+audit -c "$T/wild-unreach.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 69
+check_row '*.wild.test' "*.wild.test - not probed (wildcard) - - -"
+check_row closed.test "closed.test 443 unreachable - - -"
+case_end
+
+case_begin "audit: a config of wildcards only: their rows, nothing probed, exit 0"
+write_conf "$T/wild-only.conf" '*.wild.test' "$PIN_LEAF" '*.other.test' "$PIN_INT"
+audit -c "$T/wild-only.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 0
+check_out_has '^HOST +PORT +VERDICT '
+check_row '*.wild.test' "*.wild.test - not probed (wildcard) - - -"
+check_row '*.other.test' "*.other.test - not probed (wildcard) - - -"
+check_out_has '^0 hosts: 0 passed, 0 failed, 0 expired \(not enforced\), 0 unreachable$'
+check_out_has '^2 wildcard entries not probed '
+case_end
+
+case_begin "audit: an include_subdomains entry is probed as its own name (as before)"
+write_conf "$T/subs.conf" 'pinned.test{include_subdomains = true;}' "$PIN_LEAF" bad.test "$PIN_UNRELATED,$PIN_LEAF2"
+audit -c "$T/subs.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 1
+check_row pinned.test "pinned.test 443 pass sha256/$PIN_LEAF $LEAF_DAYS -"
+check_row bad.test "bad.test 443 fail - $LEAF_DAYS -"
+check_out_has '^2 hosts: 1 passed, 1 failed, 0 expired \(not enforced\), 0 unreachable$'
+check_out_lacks 'not probed'
 case_end
 
 case_begin "audit: the config from \$PINSHIM_CONFIG, and as an argument"

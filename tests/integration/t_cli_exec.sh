@@ -2,7 +2,8 @@
 # t_cli_exec.sh - `pinshim exec`: the same passes and blocks as the
 # LD_PRELOAD form, --report, an existing LD_PRELOAD kept, an absolute
 # PINSHIM_CONFIG, the library found (build tree, PINSHIM_LIBRARY), the
-# command's exit status passed through, shell-like 126/127.
+# command's exit status passed through, shell-like 126/127; -q silences exec's
+# own notices but not its errors, nor the library.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -227,6 +228,71 @@ check_err_has 'PINSHIM_MODE must be enforce, report or off'
 check_out_lacks 'ran'
 case_end
 
+# ---- -q / --quiet ----------------------------------------------------------
+
+# A program with its own (static) SSL_connect: `pinshim covers` says it is not
+# coverable by a preload, and exec says so first, unless -q.
+printf '%s\n' 'int SSL_connect(void *s) { return s != 0; }
+#include <stdio.h>
+int main(void) { puts("program ran"); return SSL_connect(0) + 3; }' > "$T/ownssl.c"
+${CC:-cc} -o "$T/ownssl" "$T/ownssl.c" -rdynamic >"$T/cc.log" 2>&1 ||
+    hard_error "fixture ownssl does not build: $(head -n 5 "$T/cc.log")"
+
+case_begin "exec -q / --quiet: an uncovered program runs, without exec's notice (which it gets without -q)"
+pexec -c "$T/pass.conf" -- "$T/ownssl"
+check_rc 3
+check_out_has '^program ran$'
+check_err_has "^pinshim: $T/ownssl: openssl linked in statically: not coverable by a preload\$"
+for q in -q --quiet; do
+    pexec "$q" -c "$T/pass.conf" -- "$T/ownssl"
+    [ "$RC" = 3 ] || case_fail "exec $q: exit $RC, expected 3"
+    grep -q '^program ran$' "$OUT" || case_fail "exec $q: the program did not run"
+    [ ! -s "$ERR" ] || case_fail "exec $q: stderr: $(head -c 300 "$ERR")"
+done
+pexec -c "$T/pass.conf" -q -- "$T/ownssl"
+check_rc 3
+[ ! -s "$ERR" ] || case_fail "exec -c CONF -q: stderr: $(head -c 300 "$ERR")"
+case_end
+
+case_begin "exec -q: errors that stop COMMAND still print (66, 78, 127, 126, 72); -q after COMMAND is COMMAND's"
+pexec -q -c "$T/missing.conf" -- sh -c 'echo ran'
+check_rc 66
+check_one_line_error
+check_out_lacks 'ran'
+printf 'hosts = (\n  { name = "a.test"; pins = [ "sha256/AAAA" ]; }\n);\n' > "$T/invalid-q.conf"
+pexec --quiet -c "$T/invalid-q.conf" -- sh -c 'echo ran'
+check_rc 78
+check_err_has 'invalid-q\.conf:2: '
+pexec -q -c "$T/pass.conf" -- no-such-command-pinshim
+check_rc 127
+check_one_line_error
+check_err_has 'no-such-command-pinshim: command not found'
+printf 'not a program\n' > "$T/notexec-q"
+chmod 644 "$T/notexec-q"
+pexec -q -c "$T/pass.conf" -- "$T/notexec-q"
+check_rc 126
+check_one_line_error
+_RUN_N=$((_RUN_N + 1)); OUT=$T/run$_RUN_N.out; ERR=$T/run$_RUN_N.err
+PINSHIM_LIBRARY=$T/no-such-lib.so timeout 30 "$PINSHIM_BIN" exec -q -c "$T/pass.conf" -- true >"$OUT" 2>"$ERR"
+RC=$?
+check_rc 72
+check_one_line_error
+# shellcheck disable=SC2016
+pexec -c "$T/pass.conf" -- sh -c 'echo "args=$*"' sh -q
+check_rc 0
+check_out_has '^args=-q$'
+case_end
+
+case_begin "exec -q does not silence the library: its BLOCKED line (log.stderr = true) is still on stderr"
+: > "$LOG"
+mark
+pexec -q -c "$T/fail.conf" -- "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --sni pinned.test \
+    --cafile "$PKI/root.pem" --send hello
+check_rc 2
+check_err_has '^pinshim: BLOCKED pinned\.test:'
+check_log fail blocked pinned.test 1
+case_end
+
 case_begin "usage: no command, unknown option: exit 64; --help: exit 0"
 pexec -c "$T/pass.conf"
 check_rc 64
@@ -237,6 +303,7 @@ check_one_line_error
 pexec --help
 check_rc 0
 check_out_has '^usage: pinshim exec '
+check_out_has '^  -q, --quiet '
 case_end
 
 finish

@@ -2,7 +2,8 @@
 # t_cli_probe.sh - `pinshim probe` against a local TLS server: the served
 # chain with the right pins (the same as openssl's pipeline), verification
 # with and without the CA, the verdict of a config, a suggested entry that
-# a preloaded client passes with, and the exit codes.
+# a preloaded client passes with (headed by a caution when the chain did not
+# verify; with "port = N;" off 443), and the exit codes.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -98,11 +99,69 @@ grep -q "\"sha256/$PIN_INT\"" "$T/suggested.txt" || case_fail "the entry lacks t
 grep -q "sha256/$PIN_ROOT" "$T/suggested.txt" && case_fail "the entry pins the root it was not sent"
 grep -qi 'backup pin' "$T/suggested.txt" || case_fail "no reminder to add a backup pin"
 grep -q 'name = "pinned.test"' "$T/suggested.txt" || case_fail "the entry is not for pinned.test"
+check_out_has '^suggested config entry \(pinshim\.conf, libconfig syntax\):$'
+check_out_lacks 'NOT verify|CAUTION|interceptor'
+grep -q 'port' "$T/suggested.txt" && case_fail "a port in the entry for port 443"
 {
     echo 'mode = "enforce";'
     echo "log = { stderr = true; syslog = false; json = \"$LOG\"; verdicts = \"all\"; };"
     cat "$T/suggested.txt"
 } > "$T/suggested.conf"
+case_end
+
+case_begin "probe without --cafile: the suggested entry is headed by a caution (comments): did NOT verify, why, possibly an interceptor"
+probe --connect-to "$VIA" pinned.test
+check_rc 0
+check_out_has '^suggested config entry \(pinshim\.conf, libconfig syntax\), from a chain that did NOT verify:$'
+check_out_has '^# CAUTION: the chain did NOT verify against the system trust store: unable to get local issuer certificate\.$'
+check_out_has '^# Pinning it pins whatever presented it, possibly an interceptor '
+check_out_has '^# .*rather than pinned\.test itself\.$'
+check_out_has '^# .*before use\.$'
+# the caution comes before the entry, and the caution plus the entry is still a valid config
+[ "$(grep -n '^# CAUTION' "$OUT" | cut -d: -f1)" -lt "$(grep -n '^hosts = ($' "$OUT" | cut -d: -f1)" ] ||
+    case_fail "the caution is not above the entry"
+sed -n '/^# CAUTION/,/^);$/p' "$OUT" > "$T/unverified.conf"
+run_plain "$PINSHIM_BIN" check -c "$T/unverified.conf"
+[ "$RC" = 0 ] || case_fail "check of the cautioned entry exited $RC: $(head -c 300 "$ERR")"
+case_end
+
+case_begin "probe --cafile, a name the certificate lacks: the caution names the CA file and the reason"
+probe --cafile "$PKI/root.pem" --servername nothere.test "127.0.0.1:$PORT"
+check_rc 0
+check_out_has "^# CAUTION: the chain did NOT verify against ${PKI//./\\.}/root\\.pem: hostname mismatch\\.\$"
+check_out_has '^# .*rather than nothere\.test itself\.$'
+case_end
+
+case_begin "probe of a port other than 443: the entry has 'port = N;' (not commented out); a preloaded client passes with it"
+probe --cafile "$PKI/root.pem" --connect-to "pinned.test:$PORT:127.0.0.1:$PORT" "pinned.test:$PORT"
+check_rc 0
+check_out_has "^probe pinned\\.test:$PORT: "
+check_out_has "^    port = $PORT; "
+check_out_lacks '^ *# *port ='
+check_out_lacks 'CAUTION'
+sed -n '/^hosts = ($/,/^);$/p' "$OUT" > "$T/port-entry.txt"
+{
+    echo 'mode = "enforce";'
+    echo "log = { stderr = true; syslog = false; json = \"$LOG\"; verdicts = \"all\"; };"
+    cat "$T/port-entry.txt"
+} > "$T/port.conf"
+probe -c "$T/port.conf" --cafile "$PKI/root.pem" --connect-to "pinned.test:$PORT:127.0.0.1:$PORT" "pinned.test:$PORT"
+check_rc 0
+check_out_has "^verdict: pass: "
+check_out_has "entry \"pinned\\.test\" at line [0-9]+"
+CONF=$T/port.conf
+use_server main
+client --sni pinned.test --cafile "$PKI/root.pem" --send "hello-port"
+check_rc 0
+check_received 'hello-port'
+check_log pass allowed pinned.test 1
+case_end
+
+case_begin "probe of an IP address on a port other than 443: 'port = N;' too"
+probe --cafile "$PKI/root.pem" "127.0.0.1:$PORT"
+check_rc 0
+check_out_has '^  \{ name = "127\.0\.0\.1";'
+check_out_has "^    port = $PORT; "
 case_end
 
 case_begin "the suggested config: a preloaded client passes, the server gets the bytes"
