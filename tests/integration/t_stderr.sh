@@ -9,6 +9,7 @@
 # Each case also reads the JSON log: the quiet verdicts are logged, not lost.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/gnutls_lib.sh"
 
 common_setup
 start_server "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "server did not start"
@@ -79,6 +80,30 @@ if command -v curl >/dev/null 2>&1; then
     case_end
 else
     skip "curl not installed"
+fi
+
+if require_gnutls_client 2>/dev/null; then
+    gcv() {
+        run_preloaded "$GNUTLS_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --deadline 25 --sni pinned.test \
+            --verify-host sni --cafile "$PKI/root.pem" "$@"
+    }
+    write_conf "$CONF" -e true pinned.test "$PIN_INT"
+    case_begin "stderr = true, right pin (GnuTLS client): passes, not a word on stderr; the JSON log has the pass"
+    gcv
+    check_rc 0
+    no_pinshim_line
+    check_log pass allowed pinned.test 1
+    case_end
+
+    write_conf "$CONF" -e true pinned.test "$PIN_UNRELATED"
+    case_begin "stderr = true, wrong pin (GnuTLS client): refused, the BLOCKED line on stderr"
+    gcv
+    check_rc 2
+    one_pinshim_line '^pinshim: BLOCKED pinned\.test:[0-9]+ .* verdict fail, mode enforce: '
+    check_log fail blocked pinned.test 1
+    case_end
+else
+    skip "GnuTLS client (gnutls_client not available)"
 fi
 
 write_conf "$CONF" -e true -v failures "pinned.test{warn_days = 1000;}" "$PIN_LEAF"
