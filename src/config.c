@@ -87,7 +87,7 @@ static struct policy *policy_new(const char *path)
         return NULL;
     }
     p->mode = MODE_ENFORCE;
-    p->log_stderr = true;
+    p->log_stderr = LOG_STDERR_FAILURES;
     p->log_syslog = true;
     p->warn_days = WARN_DAYS_DEFAULT;
     p->state_path = LOCALSTATEDIR "/lib/pinshim/tofu.state";
@@ -120,6 +120,21 @@ static int get_bool(struct loader *l, const config_setting_t *group, const char 
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
         return fail(l, s, "%s must be true or false", key);
     *out = config_setting_get_bool(s) != 0;
+    return 0;
+}
+
+/* log.stderr: true, false or "all". */
+static int get_stderr(struct loader *l, const config_setting_t *group, enum log_stderr *out)
+{
+    const config_setting_t *s = config_setting_get_member(group, "stderr");
+    if (!s)
+        return 0;
+    if (config_setting_type(s) == CONFIG_TYPE_BOOL)
+        *out = config_setting_get_bool(s) ? LOG_STDERR_FAILURES : LOG_STDERR_NONE;
+    else if (config_setting_type(s) == CONFIG_TYPE_STRING && strcmp(config_setting_get_string(s), "all") == 0)
+        *out = LOG_STDERR_ALL;
+    else
+        return fail(l, s, "stderr must be true, false or \"all\"");
     return 0;
 }
 
@@ -185,7 +200,7 @@ static int load_log(struct loader *l, const config_setting_t *root)
         return 0;
     if (config_setting_type(log) != CONFIG_TYPE_GROUP)
         return fail(l, log, "log must be a group: log = { ... };");
-    if (get_bool(l, log, "stderr", &l->p->log_stderr) || get_bool(l, log, "syslog", &l->p->log_syslog))
+    if (get_stderr(l, log, &l->p->log_stderr) || get_bool(l, log, "syslog", &l->p->log_syslog))
         return -1;
     if (get_string(l, log, "json", &json, &at))
         return -1;

@@ -78,11 +78,15 @@ void handshake_work_free(struct judge_work *w)
 
 static void log_verdict(const struct policy *p, const struct host_entry *entry, const char *host,
                         const struct peer *who, enum mode mode, const struct judgement *j, bool blocked,
-                        const struct chain_input *in, const char *library, const char *warning)
+                        const struct chain_input *in, const char *library, const char *warning, bool loud)
 {
     char (*known)[PIN_TEXT_MAX] = NULL;
     char matched[PIN_TEXT_MAX];
-    struct log_targets where = { p->log_stderr, p->log_syslog, p->json_path };
+    /* stderr (DESIGN 5): by default only what is loud -- a refusal, a failure
+     * allowed by report mode, an error; passes, expired entries and expiry
+     * warnings go to syslog and the JSON log only. */
+    struct log_targets where = { p->log_stderr == LOG_STDERR_ALL || (p->log_stderr == LOG_STDERR_FAILURES && loud),
+                                 p->log_syslog, p->json_path };
     struct event ev = { 0 };
     size_t nchain = (size_t)(in->nserved < CHAIN_MAX ? in->nserved : CHAIN_MAX);
     /* Heap: 16 certificates' names are 18 KiB (DESIGN 6, small stacks). */
@@ -238,6 +242,7 @@ struct name_verdict {
     enum mode mode;
     bool blocked;
     bool worth_telling;
+    bool loud;  /* for stderr by default: refused, failed, an error (DESIGN 5) */
 };
 
 static int rank(const struct name_verdict *v, const struct judgement *j)
@@ -270,9 +275,11 @@ static void judge_name(const struct policy *p, const struct host_entry *entry, c
     v->judged = entry;
     v->mode = policy_effective_mode(p, entry);
     warning[0] = '\0';
+    bool tofu_trouble = false;
     if (entry && entry->tofu != TOFU_NONE && !p->error) {
         v->judged = tofu_resolve(p, entry, host, in, verify_result, now, true, tofu);
         /* What is known is enforced; a state file problem is only told. */
+        tofu_trouble = tofu->outcome == TOFU_UNREADABLE || tofu->outcome == TOFU_UNWRITABLE;
         if (tofu->outcome == TOFU_UNREADABLE)
             compose(warning, wlen, "cannot read the trust-on-first-use state: ", tofu->why);
         else if (tofu->outcome == TOFU_UNWRITABLE)
@@ -291,6 +298,10 @@ static void judge_name(const struct policy *p, const struct host_entry *entry, c
     v->worth_telling = v->blocked || p->log_all_verdicts || warning[0] ||
                        (j->verdict != VERDICT_PASS && j->verdict != VERDICT_UNPINNED) ||
                        (j->verdict == VERDICT_UNPINNED && p->unpinned_block);
+    /* A TOFU state that cannot be read or written is pinshim's own trouble:
+     * an error, told like one even on a connection that passed. */
+    v->loud = v->blocked || tofu_trouble || j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR ||
+              (j->verdict == VERDICT_UNPINNED && p->unpinned_block);
 }
 
 static bool judge_with(const struct policy *p, const struct handshake_id *id, struct judge_work *w)
@@ -361,11 +372,12 @@ static bool judge_with(const struct policy *p, const struct handshake_id *id, st
         snprintf(j->reason, sizeof j->reason, "neither a host name nor the peer address of this connection is known");
         best.blocked = true;
         best.worth_telling = true;
+        best.loud = true;
     }
     if (best.worth_telling) {
         peer_address(id->fd, id->io_fd, who);
         log_verdict(p, best.judged, host, who, best.mode, j, best.blocked, &w->seen.in, id->library ? id->library() : NULL,
-                    w->warning[best_slot][0] ? w->warning[best_slot] : NULL);
+                    w->warning[best_slot][0] ? w->warning[best_slot] : NULL, best.loud);
     }
     if (best.blocked) {
         char port[16] = "";

@@ -17,6 +17,12 @@ enum name_kind { NAME_DNS, NAME_WILDCARD, NAME_IPV4, NAME_IPV6 };
  * verified chain, from the first verified full handshake. */
 enum tofu { TOFU_NONE = 0, TOFU_LEAF, TOFU_CHAIN };
 
+/* log.stderr (DESIGN 5): what the host program's stderr carries.  FAILURES
+ * (true, the default): refusals, failures allowed only by report mode, errors
+ * and `uncovered` notices; ALL ("all"): every logged verdict; NONE (false):
+ * nothing -- except the errors of a config that could not be read. */
+enum log_stderr { LOG_STDERR_NONE = 0, LOG_STDERR_FAILURES, LOG_STDERR_ALL };
+
 /* Default for warn_days: warn this many days before a pinned certificate or a
  * pin set expires. */
 #define WARN_DAYS_DEFAULT 30
@@ -44,7 +50,7 @@ struct host_entry {
 struct policy {
     enum mode mode;
     bool unpinned_block;
-    bool log_stderr;
+    enum log_stderr log_stderr;
     bool log_syslog;
     bool log_all_verdicts;   /* verdicts = "all" */
     const char *json_path;   /* NULL: no JSON log */

@@ -245,7 +245,7 @@ static void complain(const struct policy *p, const char *what1, const char *what
     struct log_targets where = { true, true, NULL };
     struct text line = { 0 };
     if (p && !p->error) {
-        where.to_stderr = p->log_stderr;
+        where.to_stderr = p->log_stderr != LOG_STDERR_NONE;
         where.to_syslog = p->log_syslog;
     }
     text_add(&line, "pinshim: ", 9);
@@ -518,7 +518,7 @@ void runtime_uncovered(const char *what, bool why_unbound)
         return;
     if (runtime_covers_program(p) && policy_effective_mode(p, NULL) != MODE_OFF) {
         const char *failure = why_unbound ? bind_failure : "";
-        struct log_targets where = { p->log_stderr || p->error, p->log_syslog || p->error, p->json_path };
+        struct log_targets where = { p->log_stderr != LOG_STDERR_NONE || p->error, p->log_syslog || p->error, p->json_path };
         struct text reason = { 0 };
         text_printf(&reason, "this process does TLS with %s, which pinshim cannot judge%s%s: its connections are not pinned",
                     what && *what ? what : "a TLS library", failure[0] ? " (" : "", failure);

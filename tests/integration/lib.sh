@@ -494,22 +494,26 @@ _pin_str() {
     esac
 }
 
-# write_conf FILE [-m MODE] [-u UNPINNED] [-v VERDICTS] [-j JSONLOG] [-g TEXT]
-#            [HOST PINS [HOST PINS ...]]
+# write_conf FILE [-m MODE] [-u UNPINNED] [-v VERDICTS] [-j JSONLOG] [-e STDERR]
+#            [-g TEXT] [HOST PINS [HOST PINS ...]]
 #   HOST: a name (or IP literal); "NAME{attr = value; ...}" adds attributes to
 #         the entry (e.g. 'pinned.test{mode = "report";}').
 #   PINS: comma separated base64 pins (sha256/ is added unless present).
+#   -e STDERR: log.stderr, verbatim (true, false or '"all"').  Default "all":
+#         every logged verdict on stderr, which the suites read (passes
+#         included); the default of the library itself (true) is t_stderr's.
 #   -g TEXT: extra global lines, verbatim.
 write_conf() {
     local file=$1
     shift
-    local mode=enforce unpinned=allow verdicts=all json=$LOG extra="" OPTIND=1 opt
-    while getopts m:u:v:j:g: opt; do
+    local mode=enforce unpinned=allow verdicts=all json=$LOG stderr='"all"' extra="" OPTIND=1 opt
+    while getopts m:u:v:j:e:g: opt; do
         case $opt in
         m) mode=$OPTARG ;;
         u) unpinned=$OPTARG ;;
         v) verdicts=$OPTARG ;;
         j) json=$OPTARG ;;
+        e) stderr=$OPTARG ;;
         g) extra="$extra$OPTARG
 " ;;
         *) hard_error "write_conf: bad option" ;;
@@ -520,7 +524,7 @@ write_conf() {
         echo "# written by $TEST_NAME"
         echo "mode = \"$mode\";"
         echo "unpinned = \"$unpinned\";"
-        echo "log = { stderr = true; syslog = false; json = \"$json\"; verdicts = \"$verdicts\"; };"
+        echo "log = { stderr = $stderr; syslog = false; json = \"$json\"; verdicts = \"$verdicts\"; };"
         printf '%s' "$extra"
         echo "hosts = ("
         local first=1 host attrs pins p sep

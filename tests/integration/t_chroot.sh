@@ -106,8 +106,7 @@ case_end
 case_begin "JSON log only (stderr off): every record of a chrooted client, pass and block, reaches the file outside"
 JLOG=$T/only.jsonl
 : > "$JLOG"
-write_conf "$CONF" -j "$JLOG" pinned.test "$PIN_INT" good.test "$PIN_UNRELATED"
-sed -i 's/stderr = true;/stderr = false;/' "$CONF"
+write_conf "$CONF" -e false -j "$JLOG" pinned.test "$PIN_INT" good.test "$PIN_UNRELATED"
 new_jail
 run_preloaded "$GNUTLS_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --verify-host sni --cafile "$PKI/root.pem" \
     --chroot "$JAIL" --threads 1 --count 4 --hosts pinned.test,good.test

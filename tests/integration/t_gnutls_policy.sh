@@ -214,8 +214,7 @@ check_received "probe pinned.test main"
 check_glog expired allowed pinned.test 1
 case_end
 
-write_conf "$CONF" pinned.test "$WRONG"
-sed -i 's/stderr = true;/stderr = false;/' "$CONF"
+write_conf "$CONF" -e false pinned.test "$WRONG"
 case_begin "log.stderr = false: a refusal leaves the program's stderr alone; the JSON log has it"
 gcv pinned.test
 check_rc 2

@@ -478,7 +478,7 @@ START_TEST(test_defaults)
         struct policy *p = load_ok(texts[i]);
         ck_assert_int_eq(p->mode, MODE_ENFORCE);
         ck_assert(!p->unpinned_block);
-        ck_assert(p->log_stderr);
+        ck_assert_int_eq(p->log_stderr, LOG_STDERR_FAILURES);
         ck_assert(!p->log_all_verdicts);
         ck_assert_ptr_null(p->json_path);
         ck_assert_uint_eq(p->nentries, 0);
@@ -512,7 +512,7 @@ START_TEST(test_values)
                                ");\n");
     ck_assert_int_eq(p->mode, MODE_REPORT);
     ck_assert(p->unpinned_block);
-    ck_assert(!p->log_stderr);
+    ck_assert_int_eq(p->log_stderr, LOG_STDERR_NONE);
     ck_assert(!p->log_syslog);
     ck_assert(p->log_all_verdicts);
     ck_assert_str_eq(p->json_path, "/var/log/pinshim.jsonl");
@@ -899,6 +899,26 @@ START_TEST(test_error_ip_include_subdomains)
 }
 END_TEST
 
+/* log.stderr: true, false or "all" (DESIGN 5). */
+START_TEST(test_log_stderr_values)
+{
+    static const struct {
+        const char *text;
+        enum log_stderr want;
+    } cases[] = {
+        { "log = { stderr = true; };\n", LOG_STDERR_FAILURES },
+        { "log = { stderr = false; };\n", LOG_STDERR_NONE },
+        { "log = { stderr = \"all\"; };\n", LOG_STDERR_ALL },
+        { "log = { syslog = false; };\n", LOG_STDERR_FAILURES },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct policy *p = load_ok(cases[i].text);
+        ck_assert_int_eq(p->log_stderr, cases[i].want);
+        policy_free(p);
+    }
+}
+END_TEST
+
 START_TEST(test_error_log_values)
 {
     expect_error("log = {\n"
@@ -910,6 +930,20 @@ START_TEST(test_error_log_values)
                  "  stderr = \"yes\";\n"
                  "};\n",
                  2, "stderr");
+    /* Only "all" as a string; not "All", not "failures", not a number. */
+    expect_error("log = {\n"
+                 "  syslog = true;\n"
+                 "  stderr = \"All\";\n"
+                 "};\n",
+                 3, "stderr must be true, false or \"all\"");
+    expect_error("log = {\n"
+                 "  stderr = \"failures\";\n"
+                 "};\n",
+                 2, "stderr must be true, false or \"all\"");
+    expect_error("log = {\n"
+                 "  stderr = 1;\n"
+                 "};\n",
+                 2, "stderr must be true, false or \"all\"");
     expect_error("log = {\n"
                  "  json = \"relative.jsonl\";\n"
                  "};\n",
@@ -956,6 +990,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_error_no_pins);
     tcase_add_test(tc, test_error_not_a_host_name);
     tcase_add_test(tc, test_error_ip_include_subdomains);
+    tcase_add_test(tc, test_log_stderr_values);
     tcase_add_test(tc, test_error_log_values);
     suite_add_tcase(s, tc);
     return s;
