@@ -1,0 +1,121 @@
+#!/bin/bash
+# t_cli_json.sh - `--json` of check (tofu list, covers, audit and probe to come) (issue
+# 13): one JSON document on stdout, parsed by Python's json module, with the
+# documented field names, types and values; the exit statuses are those of
+# the human form; stdout holds nothing else.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+need_pinshim_bin
+require_cmd awk date
+common_setup
+
+cli() { run_plain "$PINSHIM_BIN" "$@"; }
+
+# check_json PYTHON: stdout is one JSON document (nothing else) and PYTHON,
+# run with the document as `d`, raises nothing.  Its failures are the case's.
+check_json() {
+    local why
+    why=$("$PYTHON3" -c '
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+try:
+    d = json.loads(text)
+except ValueError as e:
+    print("stdout is not one JSON document: %s: %r" % (e, text[:300]))
+    sys.exit(0)
+if not text.endswith("}\n") or text.count("\n") != 1:
+    print("stdout is not one line with one object: %r" % text[:300])
+try:
+    exec(sys.argv[2], {"d": d, "re": __import__("re")})
+except AssertionError as e:
+    print("assertion failed: %s; the document: %s" % (e, json.dumps(d)[:600]))
+except Exception as e:
+    print("%s: %s; the document: %s" % (type(e).__name__, e, json.dumps(d)[:600]))
+' "$OUT" "$1" 2>&1)
+    [ -z "$why" ] || case_fail "$why"
+}
+
+A=sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+B=sha256/BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=
+
+cd "$T" || hard_error "cd $T"
+
+# ------------------------------------------------------------------ check ---
+
+cat > warn.conf <<EOF
+hosts = (
+  { name = "single.example.com"; pins = [ "$A" ]; },
+  { name = "two.example.com"; pins = [ "$A", "$B" ]; piins = 1; }
+);
+EOF
+chmod 600 warn.conf
+
+case_begin "check --json of a config with two warnings: {config, hosts, pins, errors, warnings}, exit 0"
+cli check --json warn.conf
+check_rc 0
+check_json '
+assert set(d) == {"config", "hosts", "pins", "errors", "warnings"}, sorted(d)
+assert d["config"] == "warn.conf"
+assert d["hosts"] == 2 and d["pins"] == 3
+assert d["errors"] == []
+w = d["warnings"]
+assert isinstance(w, list) and len(w) == 2, w
+for x in w:
+    assert set(x) == {"file", "line", "message"}, x
+    assert x["file"] == "warn.conf" and isinstance(x["line"], int)
+assert w[0]["line"] == 2 and "single pin" in w[0]["message"], w[0]
+assert w[1]["line"] == 3 and "unknown key \"piins\"" in w[1]["message"], w[1]
+'
+case_end
+
+case_begin "check --json --strict with warnings: exit 1, the same document"
+cli check --json --strict warn.conf
+check_rc 1
+check_json 'assert len(d["warnings"]) == 2 and d["errors"] == []'
+case_end
+
+printf 'mode = "enforce";\nhosts = (\n  { name = "x.example.com"; pins = [ "sha256/nope" ]; }\n);\n' > err.conf
+chmod 600 err.conf
+case_begin "check --json of a config with an error: the error with file and line, hosts and pins null, exit 1"
+cli check --json err.conf
+check_rc 1
+check_json '
+assert d["config"] == "err.conf"
+assert d["hosts"] is None and d["pins"] is None
+assert d["warnings"] == []
+assert len(d["errors"]) == 1, d["errors"]
+e = d["errors"][0]
+assert set(e) == {"file", "line", "message"}
+assert e["file"] == "err.conf" and e["line"] == 3, e
+assert "pin" in e["message"] and not e["message"].startswith("err.conf"), e
+'
+case_end
+
+case_begin "check --json of a missing config: one error, line null, exit 66"
+cli check --json missing.conf
+check_rc 66
+check_json '
+assert len(d["errors"]) == 1 and d["errors"][0]["line"] is None, d["errors"]
+assert d["errors"][0]["file"] == "missing.conf"
+'
+case_end
+
+# Control characters, quotes, backslashes and bytes that are not UTF-8 in a
+# name: escaped, the document still parses.
+printf 'hosts = (\n  { name = "q.example.com"; pins = [ "%s", "%s" ]; "we\\"ird\\\\\\t\xff" = 1; }\n);\n' "$A" "$B" > odd.conf
+chmod 600 odd.conf
+case_begin "check --json: a message with quotes, a backslash, a tab and a byte that is not UTF-8 stays valid JSON"
+cli check --json odd.conf
+check_json '
+assert len(d["warnings"]) >= 1 or len(d["errors"]) >= 1, d
+'
+case_end
+
+case_begin "check without --json: the summary line, unchanged"
+cli check warn.conf
+check_rc 0
+check_out_has '^warn\.conf: 2 hosts, 3 pins, 0 errors, 2 warnings$'
+case_end
+
+finish
