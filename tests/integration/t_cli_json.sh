@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_cli_json.sh - `--json` of check (tofu list, covers, audit and probe to come) (issue
+# t_cli_json.sh - `--json` of check and tofu list (covers, audit and probe to come) (issue
 # 13): one JSON document on stdout, parsed by Python's json module, with the
 # documented field names, types and values; the exit statuses are those of
 # the human form; stdout holds nothing else.
@@ -116,6 +116,59 @@ case_begin "check without --json: the summary line, unchanged"
 cli check warn.conf
 check_rc 0
 check_out_has '^warn\.conf: 2 hosts, 3 pins, 0 errors, 2 warnings$'
+case_end
+
+# -------------------------------------------------------------- tofu list ---
+
+mkdir -p "$T/state"
+STATE=$T/state/tofu.state
+cat > "$CONF" <<EOF
+mode = "enforce";
+unpinned = "allow";
+state = "$STATE";
+log = { stderr = true; syslog = false; json = "$LOG"; verdicts = "all"; };
+hosts = ( { name = "pinned.test"; tofu = "chain"; } );
+EOF
+start_server -n main "$PKI/chain-leaf.pem" "$PKI/leaf.key" || hard_error "server did not start"
+PORT=$SERVER_PORT
+export STATE PIN_LEAF PIN_INT PIN_ROOT
+
+case_begin "tofu list --json with no records: {state, records: []}"
+cli tofu -c "$CONF" list --json
+check_rc 0
+check_json '
+import os
+assert set(d) == {"state", "records"}, sorted(d)
+assert d["state"] == os.environ["STATE"] and d["records"] == []
+'
+case_end
+
+case_begin "a verified first connection is learned; tofu list --json shows the record with its pins and RFC 3339 time"
+t0=$(date -u +%s)
+CLIENT_HOST=127.0.0.1 client --sni pinned.test --cafile "$PKI/root.pem" --send hi
+check_rc 0
+cli tofu -c "$CONF" list --json
+check_rc 0
+EXPECT_PINS="sha256/$PIN_LEAF sha256/$PIN_INT sha256/$PIN_ROOT" T0=$t0 check_json '
+import os, calendar, time
+r = d["records"]
+assert len(r) == 1, r
+r = r[0]
+assert set(r) == {"host", "kind", "pins", "learned"}, sorted(r)
+assert r["host"] == "pinned.test" and r["kind"] == "chain"
+assert isinstance(r["pins"], list) and r["pins"], r
+want = set(os.environ["EXPECT_PINS"].split())
+assert set(r["pins"]) <= want and "sha256/" + os.environ["PIN_LEAF"] in r["pins"], r["pins"]
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["learned"]), r["learned"]
+t = calendar.timegm(time.strptime(r["learned"], "%Y-%m-%dT%H:%M:%SZ"))
+assert int(os.environ["T0"]) - 1 <= t <= time.time() + 1, (t, os.environ["T0"])
+'
+case_end
+
+case_begin "tofu --json with forget: refused (list only), exit 64"
+cli tofu -c "$CONF" --json forget pinned.test
+check_rc 64
+[ -s "$OUT" ] && case_fail "stdout is not empty"
 case_end
 
 finish
