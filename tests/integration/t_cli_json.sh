@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_cli_json.sh - `--json` of check and tofu list (covers, audit and probe to come) (issue
+# t_cli_json.sh - `--json` of check, tofu list and covers (audit and probe to come) (issue
 # 13): one JSON document on stdout, parsed by Python's json module, with the
 # documented field names, types and values; the exit statuses are those of
 # the human form; stdout holds nothing else.
@@ -170,5 +170,51 @@ cli tofu -c "$CONF" --json forget pinned.test
 check_rc 64
 [ -s "$OUT" ] && case_fail "stdout is not empty"
 case_end
+
+# ----------------------------------------------------------------- covers ---
+
+COVERS_KEYS='{"program", "result", "libraries", "line"}'
+case_begin "covers --json /usr/bin/curl: one program, judged, openssl among its libraries, the human line"
+if [ -x /usr/bin/curl ]; then
+    cli covers --json /usr/bin/curl
+    check_rc 0
+    check_json '
+assert set(d) == {"programs"}, sorted(d)
+p = d["programs"]
+assert len(p) == 1, p
+p = p[0]
+assert set(p) == '"$COVERS_KEYS"', sorted(p)
+assert p["program"] == "/usr/bin/curl" and p["result"] == "judged", p
+assert isinstance(p["libraries"], list) and any(x.startswith("openssl (libssl.so") for x in p["libraries"]), p
+assert p["line"].startswith("/usr/bin/curl: ") and p["line"].endswith(": judged"), p
+'
+else
+    case_fail "/usr/bin/curl missing"
+fi
+case_end
+
+if ${CC:-cc} -static -o "$T/static" -x c - <<<'int main(void) { return 0; }' >"$T/cc.log" 2>&1; then
+    case_begin "covers --json of a static program, a name, a missing file and a non-program: every result, exit 66"
+    printf 'not a program\n' > "$T/text"
+    cli covers --json "$T/static" curl "$T/nothere" "$T/text"
+    check_rc 66
+    STATIC=$T/static TEXT=$T/text NOTHERE=$T/nothere check_json '
+import os
+p = d["programs"]
+assert len(p) == 4, p
+for x in p:
+    assert set(x) == '"$COVERS_KEYS"', sorted(x)
+    assert isinstance(x["libraries"], list) and isinstance(x["line"], str), x
+assert p[0]["program"] == os.environ["STATIC"] and p[0]["result"] == "not coverable", p[0]
+assert p[0]["line"] == os.environ["STATIC"] + ": statically linked: not coverable by a preload", p[0]
+assert p[1]["program"] == "curl" and p[1]["result"] == "judged", p[1]
+assert p[2]["result"] == "not found" and p[2]["libraries"] == [] and os.environ["NOTHERE"] in p[2]["line"], p[2]
+assert p[3]["result"] == "not a program" and p[3]["libraries"] == [], p[3]
+'
+    check_err_has 'nothere'
+    case_end
+else
+    skip "covers --json of a static program (no static libc: $(head -n 2 "$T/cc.log"))"
+fi
 
 finish
