@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_cli_json.sh - `--json` of check, tofu list and covers (audit and probe to come) (issue
+# t_cli_json.sh - `--json` of check, tofu list, covers and audit (probe to come) (issue
 # 13): one JSON document on stdout, parsed by Python's json module, with the
 # documented field names, types and values; the exit statuses are those of
 # the human form; stdout holds nothing else.
@@ -216,5 +216,56 @@ assert p[3]["result"] == "not a program" and p[3]["libraries"] == [], p[3]
 else
     skip "covers --json of a static program (no static libc: $(head -n 2 "$T/cc.log"))"
 fi
+
+# ------------------------------------------------------------------ audit ---
+
+CLOSED=$(unused_port)
+ROUTES=(--connect-to "closed.test:443:127.0.0.1:$CLOSED" --connect-to ":443:127.0.0.1:$PORT")
+IN10=$(day +10)
+write_conf "$T/audit.conf" \
+    pinned.test "$PIN_LEAF" \
+    bad.test "$PIN_UNRELATED,$PIN_LEAF2" \
+    closed.test "$PIN_LEAF" \
+    "good.test{expires = \"$IN10\";}" "$PIN_INT"
+export PIN_UNRELATED CLOSED
+
+case_begin "audit --json: {config, results}, a row per entry with verdict, pin, days and error; exit 1 as the table's"
+run_plain "$PINSHIM_BIN" audit --json -c "$T/audit.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 1
+AUDIT_CONF=$T/audit.conf check_json '
+import os
+assert set(d) == {"config", "results"}, sorted(d)
+assert d["config"] == os.environ["AUDIT_CONF"]
+rows = {r["host"]: r for r in d["results"]}
+assert set(rows) == {"pinned.test", "bad.test", "closed.test", "good.test"}, sorted(rows)
+keys = {"host", "port", "verdict", "matched_pin", "leaf_days_left", "pins_days_left", "error"}
+for r in d["results"]:
+    assert set(r) == keys, sorted(r)
+    assert r["port"] == 443 and isinstance(r["verdict"], str)
+p = rows["pinned.test"]
+assert p["verdict"] == "pass" and p["matched_pin"] == "sha256/" + os.environ["PIN_LEAF"], p
+assert isinstance(p["leaf_days_left"], int) and 390 <= p["leaf_days_left"] <= 400, p
+assert p["pins_days_left"] is None and p["error"] is None, p
+b = rows["bad.test"]
+assert b["verdict"] == "fail" and b["matched_pin"] is None and "none of the" in b["error"], b
+c = rows["closed.test"]
+assert c["verdict"] == "unreachable" and c["leaf_days_left"] is None and c["matched_pin"] is None, c
+assert "Connection refused" in c["error"] and os.environ["CLOSED"] in c["error"], c
+g = rows["good.test"]
+assert g["verdict"] == "pass" and g["matched_pin"] == "sha256/" + os.environ["PIN_INT"], g
+assert g["pins_days_left"] in (9, 10), g
+'
+case_end
+
+write_conf "$T/audit-pass.conf" pinned.test "$PIN_UNRELATED,$PIN_INT"
+case_begin "audit --json of passes only: exit 0, the same rows as the table"
+run_plain "$PINSHIM_BIN" audit --json -c "$T/audit-pass.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 0
+check_json '
+import os
+assert len(d["results"]) == 1 and d["results"][0]["verdict"] == "pass", d
+assert d["results"][0]["matched_pin"] == "sha256/" + os.environ["PIN_INT"]
+'
+case_end
 
 finish
