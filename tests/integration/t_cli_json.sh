@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_cli_json.sh - `--json` of check, tofu list, covers and audit (probe to come) (issue
+# t_cli_json.sh - `--json` of check, tofu list, covers, audit and probe (issue
 # 13): one JSON document on stdout, parsed by Python's json module, with the
 # documented field names, types and values; the exit statuses are those of
 # the human form; stdout holds nothing else.
@@ -227,7 +227,7 @@ write_conf "$T/audit.conf" \
     bad.test "$PIN_UNRELATED,$PIN_LEAF2" \
     closed.test "$PIN_LEAF" \
     "good.test{expires = \"$IN10\";}" "$PIN_INT"
-export PIN_UNRELATED CLOSED
+export PIN_UNRELATED CLOSED PORT
 
 case_begin "audit --json: {config, results}, a row per entry with verdict, pin, days and error; exit 1 as the table's"
 run_plain "$PINSHIM_BIN" audit --json -c "$T/audit.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
@@ -266,6 +266,65 @@ import os
 assert len(d["results"]) == 1 and d["results"][0]["verdict"] == "pass", d
 assert d["results"][0]["matched_pin"] == "sha256/" + os.environ["PIN_INT"]
 '
+case_end
+
+# ------------------------------------------------------------------ probe ---
+
+VIA="pinned.test:443:127.0.0.1:$PORT"
+PROBE_KEYS='{"host", "port", "address", "tls_version", "sni", "verified", "verify_error", "chain", "verdict", "suggested_entry"}'
+CERT_KEYS='{"subject", "issuer", "pin", "role", "not_after", "served"}'
+
+case_begin "probe --json --cafile, no config: the document, verified, the served chain with its pins, verdict null"
+run_plain "$PINSHIM_BIN" probe --json --cafile "$PKI/root.pem" --connect-to "$VIA" pinned.test
+check_rc 0
+check_json '
+import os
+assert set(d) == '"$PROBE_KEYS"', sorted(d)
+assert d["host"] == "pinned.test" and d["port"] == 443
+assert d["address"] == "127.0.0.1:" + os.environ["PORT"], d["address"]
+assert re.fullmatch(r"TLSv1\.[23]", d["tls_version"]), d["tls_version"]
+assert d["sni"] == "pinned.test"
+assert d["verified"] is True and d["verify_error"] is None
+ch = d["chain"]
+assert isinstance(ch, list) and len(ch) >= 2, ch
+for c in ch:
+    assert set(c) == '"$CERT_KEYS"', sorted(c)
+    assert c["role"] in ("leaf", "intermediate", "root"), c
+assert ch[0]["role"] == "leaf" and ch[0]["served"] is True
+assert ch[0]["pin"] == "sha256/" + os.environ["PIN_LEAF"], ch[0]
+assert ch[1]["pin"] == "sha256/" + os.environ["PIN_INT"], ch[1]
+assert "sha256/" + os.environ["PIN_ROOT"] in [c["pin"] for c in ch if not c["served"]], ch
+assert re.search(r"\d{4}", ch[0]["not_after"]), ch[0]
+assert d["verdict"] is None
+e = d["suggested_entry"]
+assert e.startswith("hosts = (") and "name = \"pinned.test\"" in e and os.environ["PIN_LEAF"] in e, e
+'
+case_end
+
+
+write_conf "$T/probe.conf" pinned.test "$PIN_UNRELATED,$PIN_LEAF2"
+case_begin "probe --json with a config the chain fails and without --cafile: verdict fail, verified false with the reason, exit 1"
+run_plain "$PINSHIM_BIN" probe --json -c "$T/probe.conf" --connect-to "$VIA" pinned.test
+check_rc 1
+check_json '
+assert d["verdict"] == "fail", d["verdict"]
+assert d["verified"] is False and isinstance(d["verify_error"], str) and d["verify_error"], d["verify_error"]
+assert all(c["served"] for c in d["chain"]), d["chain"]
+'
+case_end
+
+write_conf "$T/probe-pass.conf" pinned.test "$PIN_UNRELATED,$PIN_INT"
+case_begin "probe --json with a config the chain passes: verdict pass, exit 0"
+run_plain "$PINSHIM_BIN" probe --json -c "$T/probe-pass.conf" --cafile "$PKI/root.pem" --connect-to "$VIA" pinned.test
+check_rc 0
+check_json 'assert d["verdict"] == "pass" and d["verified"] is True, d'
+case_end
+
+case_begin "probe --json of a closed port: nothing on stdout, the error on stderr, exit 69"
+run_plain "$PINSHIM_BIN" probe --json --timeout 5 "127.0.0.1:$CLOSED"
+check_rc 69
+[ -s "$OUT" ] && case_fail "stdout is not empty: $(head -c 200 "$OUT")"
+check_err_has 'Connection refused'
 case_end
 
 finish
