@@ -101,14 +101,16 @@ assert d["errors"][0]["file"] == "missing.conf"
 '
 case_end
 
-# Control characters, quotes, backslashes and bytes that are not UTF-8 in a
-# name: escaped, the document still parses.
-printf 'hosts = (\n  { name = "q.example.com"; pins = [ "%s", "%s" ]; "we\\"ird\\\\\\t\xff" = 1; }\n);\n' "$A" "$B" > odd.conf
+# Control characters, quotes, backslashes and a byte that is not UTF-8 in a
+# (bad) pin: the loader's message quotes it; escaped, the document parses.
+printf 'hosts = (\n  { name = "q.example.com"; pins = [ "x\\"y\\\\z\\t\\x01\\xff" ]; }\n);\n' > odd.conf
 chmod 600 odd.conf
-case_begin "check --json: a message with quotes, a backslash, a tab and a byte that is not UTF-8 stays valid JSON"
+case_begin "check --json: a message with a quote, a backslash, a tab, a control byte and a byte that is not UTF-8 stays valid JSON"
 cli check --json odd.conf
+check_rc 1
 check_json '
-assert len(d["warnings"]) >= 1 or len(d["errors"]) >= 1, d
+m = d["errors"][0]["message"]
+assert m.startswith("bad pin \"x\"y\\z\t\x01\ufffd\""), repr(m)
 '
 case_end
 
