@@ -4,6 +4,7 @@
  * rows too, with the reason, and change nothing in the exit status. */
 #include "config.h"
 #include "cli.h"
+#include "json_out.h"
 #include "tlsprobe.h"
 #include <errno.h>
 #include <getopt.h>
@@ -43,6 +44,11 @@ static void usage(FILE *out)
             "      --connect-to=HOST:PORT:ADDR:PORT\n"
             "                           like curl: probe ADDR:PORT for HOST:PORT (name, SNI\n"
             "                           and port judged stay HOST:PORT); may be repeated\n"
+            "      --json               one JSON object on stdout instead of the table:\n"
+            "                           {config, results: [{host, port, verdict,\n"
+            "                           matched_pin, leaf_days_left, pins_days_left,\n"
+            "                           error}]}, a result per row of the table (null\n"
+            "                           where the table shows -; error: the row's note)\n"
             "  -h, --help               show this help\n"
             "\n"
             "Exit status: 0 every host passed (expired pin sets pass, with a note), 1 a pin\n"
@@ -221,6 +227,46 @@ static int print_table(const struct audit *a, time_t now)
     return EX_OK;
 }
 
+/* --json: the table's rows as a document.  The exit status stays the
+ * table's own: print_table runs with its text thrown away. */
+static int print_json(const struct audit *a, const char *path, time_t now)
+{
+    struct json_out j = { 0 };
+    jo_object(&j, NULL);
+    jo_string(&j, "config", path);
+    jo_array(&j, "results");
+    for (size_t i = 0; i < a->nrows; i++) {
+        const struct row *r = &a->rows[i];
+        jo_object(&j, NULL);
+        jo_string(&j, "host", r->entry->name);
+        jo_int(&j, "port", r->port);
+        jo_string(&j, "verdict", row_verdict(r));
+        jo_string(&j, "matched_pin", r->matched[0] ? r->matched : NULL);
+        if (r->leaf_known)
+            jo_int(&j, "leaf_days_left", r->leaf_days);
+        else
+            jo_null(&j, "leaf_days_left");
+        if (r->entry->expires_at)
+            jo_int(&j, "pins_days_left", days_until(r->entry->expires_at, now));
+        else
+            jo_null(&j, "pins_days_left");
+        jo_string(&j, "error", r->note[0] ? r->note : NULL);
+        jo_end(&j);
+    }
+    jo_end(&j);
+
+    int rc = EX_OSERR;
+    FILE *table = fopen("/dev/null", "we"), *saved = stdout;
+    if (table) {
+        stdout = table;
+        rc = print_table(a, now);
+        stdout = saved;
+        fclose(table);
+    }
+    int wrc = jo_finish(&j, "audit");
+    return wrc != EX_OK ? wrc : rc;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -230,9 +276,11 @@ static int run(int argc, char **argv)
         { "cafile", required_argument, NULL, 'A' },
         { "connect-to", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     struct connect_to *rules = NULL;
+    bool json = false;
     struct probe_config cfg = { .timeout_ms = PROBE_TIMEOUT_MS };
     struct audit a = { .cfg = &cfg };
     const char *conf = NULL, *cafile = NULL, *path;
@@ -246,6 +294,7 @@ static int run(int argc, char **argv)
         switch (opt) {
         case 'c': conf = optarg; break;
         case 'A': cafile = optarg; break;
+        case 'J': json = true; break;
         case 'j':
             errno = 0;
             v = strtol(optarg, &end, 10);
@@ -331,7 +380,7 @@ static int run(int argc, char **argv)
     }
     if (a.nrows == 0) {
         cli_warning("audit: %s has no entry to probe", path);
-        rc = EX_OK;
+        rc = json ? print_json(&a, path, time(NULL)) : EX_OK;
         goto out;
     }
 
@@ -347,6 +396,10 @@ static int run(int argc, char **argv)
     run_all(&a, jobs);
     pthread_mutex_destroy(&a.lock);
 
+    if (json) {
+        rc = print_json(&a, path, time(NULL));
+        goto out;
+    }
     rc = print_table(&a, time(NULL));
     if (fflush(stdout) != 0) {
         cli_error("audit: cannot write the output");

@@ -2,6 +2,7 @@
  * in it is probably a mistake (warnings). */
 #include "config.h"
 #include "cli.h"
+#include "json_out.h"
 #include "policy.h"
 #include <errno.h>
 #include <getopt.h>
@@ -14,10 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+static int check_run(const char *path, const char *shown, int strict, int json);
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: pinshim check [--strict] [-c CONF | CONF]\n"
+            "usage: pinshim check [--strict] [--json] [-c CONF | CONF]\n"
             "\n"
             "Load a config exactly as libpinshim.so does and report what is wrong with it.\n"
             "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
@@ -43,6 +46,11 @@ static void usage(FILE *out)
             "Options:\n"
             "  -c, --config CONF  the config to check\n"
             "      --strict       exit 1 on warnings too\n"
+            "      --json         instead of the summary line, one JSON object on stdout:\n"
+            "                     {config, hosts, pins, errors, warnings}; each error and\n"
+            "                     warning {file, line, message} (line null when unknown;\n"
+            "                     hosts and pins null when the config has an error);\n"
+            "                     the findings still go to stderr too\n"
             "  -h, --help         this help\n"
             "\n"
             "Exit status: 0 valid (warnings allowed); 1 invalid (or warnings with\n"
@@ -517,11 +525,12 @@ static int run(int argc, char **argv)
     static const struct option options[] = {
         { "config", required_argument, NULL, 'c' },
         { "strict", no_argument, NULL, 'S' },
+        { "json", no_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *explicit = NULL;
-    int strict = 0, c;
+    int strict = 0, json = 0, c;
 
     optind = 1;
     opterr = 0;
@@ -532,6 +541,9 @@ static int run(int argc, char **argv)
             break;
         case 'S':
             strict = 1;
+            break;
+        case 'J':
+            json = 1;
             break;
         case 'h':
             return cli_usage(&cmd_check, EX_OK);
@@ -547,10 +559,43 @@ static int run(int argc, char **argv)
         }
         explicit = argv[optind];
     }
-    return check_config(cli_config_path(explicit), NULL, strict);
+    return check_run(cli_config_path(explicit), NULL, strict, json);
 }
 
 int check_config(const char *path, const char *shown, int strict)
+{
+    return check_run(path, shown, strict, 0);
+}
+
+/* The loader's error "FILE:LINE: message" or "FILE: message" as the JSON
+ * document's {file, line, message}. */
+static void json_error(struct json_out *j, const char *error, const char *path)
+{
+    const char *sep = strstr(error, ": ");
+    char *file = sep ? strndup(error, (size_t)(sep - error)) : NULL;
+    long line = 0;
+    if (file) {
+        char *colon = strrchr(file, ':'), *end = NULL;
+        if (colon && colon[1]) {
+            line = strtol(colon + 1, &end, 10);
+            if (*end == '\0' && line > 0)
+                *colon = '\0';
+            else
+                line = 0;
+        }
+    }
+    jo_object(j, NULL);
+    jo_string(j, "file", file ? file : path);
+    if (line > 0)
+        jo_int(j, "line", line);
+    else
+        jo_null(j, "line");
+    jo_string(j, "message", sep ? sep + 2 : error);
+    jo_end(j);
+    free(file);
+}
+
+static int check_run(const char *path, const char *shown, int strict, int json)
 {
     checked_path = shown ? path : NULL;
     shown_as = shown;
@@ -566,7 +611,22 @@ int check_config(const char *path, const char *shown, int strict)
          * not the EX_CONFIG of the other commands. */
         int rc = cli_config_exit(path) == EX_NOINPUT ? EX_NOINPUT : 1;
         print_line(stderr, p->error);
-        printf("%s: 1 error: the library refuses every TLS connection with this config\n", name);
+        if (json) {
+            struct json_out j = { 0 };
+            jo_object(&j, NULL);
+            jo_string(&j, "config", name);
+            jo_null(&j, "hosts");
+            jo_null(&j, "pins");
+            jo_array(&j, "errors");
+            json_error(&j, p->error, path);
+            jo_end(&j);
+            jo_array(&j, "warnings");
+            jo_end(&j);
+            int wrc = jo_finish(&j, "check");
+            rc = wrc != EX_OK ? wrc : rc;
+        } else {
+            printf("%s: 1 error: the library refuses every TLS connection with this config\n", name);
+        }
         policy_free(p);
         return rc;
     }
@@ -586,6 +646,11 @@ int check_config(const char *path, const char *shown, int strict)
     main_file = path;
     if (f.n > 1) /* f.v is NULL when there is nothing to sort */
         qsort(f.v, f.n, sizeof *f.v, finding_cmp);
+    struct json_out j = { 0 };
+    if (json) {
+        jo_object(&j, NULL);
+        jo_string(&j, "config", name);
+    }
     for (size_t i = 0; i < f.n; i++) {
         char *line = NULL;
         int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: warning: %s", f.v[i].file, f.v[i].line, f.v[i].text)
@@ -594,18 +659,42 @@ int check_config(const char *path, const char *shown, int strict)
             print_line(stderr, line);
             free(line);
         }
-        free(f.v[i].text);
     }
     size_t npins = 0;
     for (size_t i = 0; i < p->nentries; i++)
         npins += p->entries[i].npins;
-    printf("%s: %zu host%s, %zu pin%s, 0 errors, %zu warning%s\n", name, p->nentries, p->nentries == 1 ? "" : "s",
+    if (json) {
+        jo_int(&j, "hosts", (long long)p->nentries);
+        jo_int(&j, "pins", (long long)npins);
+        jo_array(&j, "errors");
+        jo_end(&j);
+        jo_array(&j, "warnings");
+        for (size_t i = 0; i < f.n; i++) {
+            jo_object(&j, NULL);
+            jo_string(&j, "file", f.v[i].file);
+            if (f.v[i].line > 0)
+                jo_int(&j, "line", f.v[i].line);
+            else
+                jo_null(&j, "line");
+            jo_string(&j, "message", f.v[i].text);
+            jo_end(&j);
+        }
+        jo_end(&j);
+    }
+    for (size_t i = 0; i < f.n; i++)
+        free(f.v[i].text);
+    if (!json)
+        printf("%s: %zu host%s, %zu pin%s, 0 errors, %zu warning%s\n", name, p->nentries, p->nentries == 1 ? "" : "s",
            npins, npins == 1 ? "" : "s", f.n, f.n == 1 ? "" : "s");
     int status = f.oom ? EX_OSERR : (strict && f.n > 0) ? 1 : EX_OK;
     if (f.oom)
         cli_error("check: out of memory: some warnings are missing");
-    if (fflush(stdout) != 0 && status == EX_OK)
+    if (json) {
+        int wrc = jo_finish(&j, "check");
+        status = wrc != EX_OK ? wrc : status;
+    } else if (fflush(stdout) != 0 && status == EX_OK) {
         status = EX_IOERR;
+    }
     free(f.v);
     if (have_tree)
         config_destroy(&cfg);

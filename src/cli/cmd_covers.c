@@ -10,6 +10,7 @@
 #include "config.h"
 #include "cli.h"
 #include "elfdeps.h"
+#include "json_out.h"
 #include "ossl.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: pinshim covers PROGRAM...\n"
+            "usage: pinshim covers [--json] PROGRAM...\n"
             "\n"
             "Say for each PROGRAM (a path, or a name looked up in PATH; symlinks are\n"
             "followed) which TLS library it uses and whether pinshim judges it.  The\n"
@@ -53,6 +54,13 @@ static void usage(FILE *out)
             "prints the line on stderr before it runs a program that is not covered.\n"
             "\n"
             "Options:\n"
+            "      --json   one JSON object on stdout instead of the lines:\n"
+            "               {programs: [{program, result, libraries, line}]}, program as\n"
+            "               given; result one of \"judged\", \"not judged\", \"not coverable\",\n"
+            "               \"no tls\", \"not found\", \"not a program\"; libraries the TLS\n"
+            "               libraries found, each as the line names it ([] when none or\n"
+            "               not examined); line the line printed without --json (for\n"
+            "               \"not found\" and \"not a program\", the error message)\n"
             "  -h, --help   show this help\n"
             "\n"
             "Exit status: 0 every PROGRAM is judged or uses no TLS library; 1 some is not\n"
@@ -572,7 +580,9 @@ static int script_interpreter(const char *path, char *out, size_t outlen)
     return 1;
 }
 
-enum covers_result covers_program(const char *program, char *line, size_t len)
+/* covers_program, and with `j` the libraries found as its "libraries"
+ * member (an array, [] when none or the program was not examined). */
+static enum covers_result covers_examine(const char *program, char *line, size_t len, struct json_out *j)
 {
     char found[PATH_MAX], real[PATH_MAX], interp[PATH_MAX], subject[2 * PATH_MAX + 16] = "";
     struct elfdeps prog;
@@ -628,6 +638,12 @@ enum covers_result covers_program(const char *program, char *line, size_t len)
         o += snprintf(line + o, len - (size_t)o, "%s%s", i ? ", " : "", w.findings[i]);
     if (o > 0 && (size_t)o < len)
         snprintf(line + o, len - (size_t)o, "%s%s", w.nfindings ? ": " : "", verdict_text[w.verdict]);
+    if (j) {
+        jo_array(j, "libraries");
+        for (size_t i = 0; i < w.nfindings; i++)
+            jo_string(j, NULL, w.findings[i]);
+        jo_end(j);
+    }
     walk_free(&w);
     return w.verdict == V_NONE ? COVERS_NO_TLS
          : w.verdict == V_JUDGED ? COVERS_JUDGED
@@ -635,20 +651,34 @@ enum covers_result covers_program(const char *program, char *line, size_t len)
                                      : COVERS_NOT_COVERABLE;
 }
 
+enum covers_result covers_program(const char *program, char *line, size_t len)
+{
+    return covers_examine(program, line, len, NULL);
+}
+
+static const char *const result_json[] = {
+    [COVERS_NO_TLS] = "no tls",           [COVERS_JUDGED] = "judged",
+    [COVERS_NOT_JUDGED] = "not judged",   [COVERS_NOT_COVERABLE] = "not coverable",
+    [COVERS_NOT_FOUND] = "not found",     [COVERS_NOT_PROGRAM] = "not a program",
+};
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     int opt, worst = EX_OK;
-    bool not_found = false, not_program = false;
+    bool not_found = false, not_program = false, json = false;
     char line[8192];
+    struct json_out j = { 0 };
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h': return cli_usage(&cmd_covers, EX_OK);
+        case 'J': json = true; break;
         default:
             cli_bad_option("covers", opt, argv);
             return EX_USAGE;
@@ -658,8 +688,26 @@ static int run(int argc, char **argv)
         cli_error("covers: which program? (try 'pinshim covers --help')");
         return EX_USAGE;
     }
+    if (json) {
+        jo_object(&j, NULL);
+        jo_array(&j, "programs");
+    }
     for (int i = optind; i < argc; i++) {
-        switch (covers_program(argv[i], line, sizeof line)) {
+        if (json) {
+            jo_object(&j, NULL);
+            jo_string(&j, "program", argv[i]);
+        }
+        enum covers_result result = covers_examine(argv[i], line, sizeof line, json ? &j : NULL);
+        if (json) {
+            if (result == COVERS_NOT_FOUND || result == COVERS_NOT_PROGRAM) {
+                jo_array(&j, "libraries");
+                jo_end(&j);
+            }
+            jo_string(&j, "result", result_json[result]);
+            jo_string(&j, "line", line);
+            jo_end(&j);
+        }
+        switch (result) {
         case COVERS_NOT_FOUND:
             cli_error("covers: %s", line);
             not_found = true;
@@ -675,7 +723,13 @@ static int run(int argc, char **argv)
         default:
             break;
         }
-        puts(line);
+        if (!json)
+            puts(line);
+    }
+    if (json) {
+        int rc = jo_finish(&j, "covers");
+        if (rc != EX_OK)
+            return rc;
     }
     if (fflush(stdout) != 0) {
         cli_error("covers: cannot write: %s", strerror(errno));

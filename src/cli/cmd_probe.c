@@ -3,6 +3,7 @@
  * the library would give. */
 #include "config.h"
 #include "cli.h"
+#include "json_out.h"
 #include "tlsprobe.h"
 #include <getopt.h>
 #include <signal.h>
@@ -35,6 +36,12 @@ static void usage(FILE *out)
             "                           stay HOST:PORT); may be repeated; empty fields match\n"
             "                           any host/port or keep the one asked for\n"
             "      --timeout=SECONDS    bound for connect + handshake (default %d)\n"
+            "      --json               one JSON object on stdout instead of the text:\n"
+            "                           {host, port, address, tls_version, sni, verified,\n"
+            "                           verify_error, chain: [{subject, issuer, pin, role,\n"
+            "                           not_after, served}], verdict, suggested_entry};\n"
+            "                           verdict null without a config; nothing on stdout\n"
+            "                           when the host is unreachable (exit 69)\n"
             "  -h, --help               show this help\n"
             "\n"
             "A failed verification does not stop the probe; it is reported with its reason,\n"
@@ -114,6 +121,65 @@ static void print_entry(const struct probe_result *r, int port, const char *cafi
     printf("  }\n);\n");
 }
 
+/* The suggested entry as text: what print_entry writes, from "hosts = (" on. */
+static char *entry_text(const struct probe_result *r, int port)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len), *saved = stdout;
+    if (!mem)
+        return NULL;
+    stdout = mem; /* print_entry writes to stdout: one code for both forms */
+    print_entry(r, port);
+    stdout = saved;
+    if (fclose(mem) != 0) {
+        free(buf);
+        return NULL;
+    }
+    char *start = buf ? strstr(buf, "hosts = (") : NULL;
+    if (start && start != buf)
+        memmove(buf, start, strlen(start) + 1);
+    return buf;
+}
+
+static void json_cert(struct json_out *j, const struct probe_cert *c, bool served)
+{
+    jo_object(j, NULL);
+    jo_string(j, "subject", c->info.subject);
+    jo_string(j, "issuer", c->info.issuer);
+    jo_string(j, "pin", c->info.pin[0] ? c->info.pin : NULL);
+    jo_string(j, "role", cert_role_text(c->role));
+    jo_string(j, "not_after", c->info.not_after[0] ? c->info.not_after : NULL);
+    jo_bool(j, "served", served);
+    jo_end(j);
+}
+
+static int print_json(const struct probe_result *r, const char *host, int port, const struct policy *policy)
+{
+    struct json_out j = { 0 };
+    char *entry = entry_text(r, port);
+    jo_object(&j, NULL);
+    jo_string(&j, "host", host);
+    jo_int(&j, "port", port);
+    jo_string(&j, "address", r->connected_to[0] ? r->connected_to : NULL);
+    jo_string(&j, "tls_version", r->version);
+    jo_string(&j, "sni", r->sni[0] ? r->sni : NULL);
+    jo_bool(&j, "verified", r->verified);
+    jo_string(&j, "verify_error", r->verified ? NULL : r->verify_error);
+    jo_array(&j, "chain");
+    for (int i = 0; i < r->nserved; i++)
+        json_cert(&j, &r->served[i], true);
+    for (int i = 0; i < r->nextra; i++)
+        json_cert(&j, &r->extra[i], false);
+    jo_end(&j);
+    jo_string(&j, "verdict", r->judged && policy ? verdict_text(r->judgement.verdict) : NULL);
+    jo_string(&j, "suggested_entry", entry);
+    free(entry);
+    if (!entry)
+        j.t.failed = 1;
+    return jo_finish(&j, "probe");
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -123,9 +189,11 @@ static int run(int argc, char **argv)
         { "connect-to", required_argument, NULL, 'T' },
         { "timeout", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     struct connect_to rules[MAX_CONNECT_TO];
+    bool json = false;
     struct probe_config cfg = { .timeout_ms = PROBE_TIMEOUT_MS, .connect_to = rules };
     const char *conf = NULL, *servername = NULL, *cafile = NULL, *conf_path = NULL;
     char host[HOST_MAX], sn[HOST_MAX], why[400];
@@ -139,6 +207,7 @@ static int run(int argc, char **argv)
         case 'c': conf = optarg; break;
         case 'S': servername = optarg; break;
         case 'A': cafile = optarg; break;
+        case 'J': json = true; break;
         case 'T':
             if (cfg.nconnect_to == MAX_CONNECT_TO) {
                 cli_error("probe: at most %d --connect-to", MAX_CONNECT_TO);
@@ -216,6 +285,13 @@ static int run(int argc, char **argv)
     if (probe_run(&cfg, &t, r) != 0) {
         cli_error("probe %s%s%s:%d: %s", v6l, host, v6r, port, r->error);
         rc = EX_UNAVAILABLE;
+        goto out;
+    }
+    if (json) {
+        rc = print_json(r, host, port, policy);
+        if (rc == EX_OK && r->judged && policy &&
+            (r->judgement.verdict == VERDICT_FAIL || r->judgement.verdict == VERDICT_ERROR))
+            rc = 1;
         goto out;
     }
 

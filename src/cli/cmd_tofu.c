@@ -2,6 +2,7 @@
  * trust on first use learned (DESIGN 10), in the state file the config names. */
 #include "config.h"
 #include "cli.h"
+#include "json_out.h"
 #include "policy.h"
 #include "tofu.h"
 #include <getopt.h>
@@ -12,7 +13,7 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: pinshim tofu [-c CONF] list\n"
+            "usage: pinshim tofu [-c CONF] list [--json]\n"
             "       pinshim tofu [-c CONF] forget HOST\n"
             "       pinshim tofu [-c CONF] trust HOST --pin PIN [--pin PIN]... [--kind leaf|chain]\n\n"
             "Manage the pins learned by trust on first use (entries with tofu = \"leaf\" or \"chain\").\n"
@@ -23,10 +24,37 @@ static void usage(FILE *out)
             "  -c, --config CONF   the config (default: $PINSHIM_CONFIG, else " SYSCONFDIR "/pinshim.conf)\n"
             "  -p, --pin PIN       a pin, sha256/B64 or sha256//B64 (trust; repeatable)\n"
             "  -k, --kind KIND     leaf or chain (trust; default: the entry's tofu kind, else chain)\n"
+            "      --json          (list) one JSON object on stdout instead of the lines:\n"
+            "                      {state, records: [{host, kind, pins: [PIN...], learned}]},\n"
+            "                      learned as an RFC 3339 UTC time (2026-01-31T12:00:00Z)\n"
             "  -h, --help          this help\n");
 }
 
-static int list(const char *state)
+static int list_json(const char *state, const struct tofu_record *all, int n)
+{
+    struct json_out j = { 0 };
+    char text[PIN_TEXT_MAX], when[32];
+    jo_object(&j, NULL);
+    jo_string(&j, "state", state);
+    jo_array(&j, "records");
+    for (int i = 0; i < n; i++) {
+        jo_object(&j, NULL);
+        jo_string(&j, "host", all[i].host);
+        jo_string(&j, "kind", tofu_kind_text(all[i].kind));
+        jo_array(&j, "pins");
+        for (int k = 0; k < all[i].npins; k++) {
+            pin_format(&all[i].pins[k], text);
+            jo_string(&j, NULL, text);
+        }
+        jo_end(&j);
+        format_time(all[i].learned, when);
+        jo_string(&j, "learned", when);
+        jo_end(&j);
+    }
+    return jo_finish(&j, "tofu");
+}
+
+static int list(const char *state, int json)
 {
     struct tofu_record *all;
     char why[400], text[PIN_TEXT_MAX], when[32];
@@ -36,12 +64,18 @@ static int list(const char *state)
         return EX_IOERR;
     }
     if (n == 0) {
-        printf("no records in %s\n", state);
+        if (!json)
+            printf("no records in %s\n", state);
         /* Nothing can ever be learned there: say why rather than wait. */
         char dir[4096];
         if (cli_state_folder(state, dir, sizeof dir) == 0)
             cli_error("tofu: %s: its folder %s is missing: trust on first use learns nothing there "
                       "(make install, or the package, creates it)", state, dir);
+    }
+    if (json) {
+        int rc = list_json(state, all, n);
+        free(all);
+        return rc;
     }
     for (int i = 0; i < n; i++) {
         struct tm tm;
@@ -64,18 +98,20 @@ static int run(int argc, char **argv)
     static const struct option options[] = {
         { "config", required_argument, NULL, 'c' }, { "pin", required_argument, NULL, 'p' },
         { "kind", required_argument, NULL, 'k' },   { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     const char *conf = NULL, *kind = NULL;
     struct tofu_record rec;
     char why[400], host[HOST_MAX];
-    int c, rc;
+    int c, rc, json = 0;
 
     memset(&rec, 0, sizeof rec);
     while ((c = getopt_long(argc, argv, "c:p:k:h", options, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'k': kind = optarg; break;
+        case 'J': json = 1; break;
         case 'p': {
             const char *bad;
             if (rec.npins == CHAIN_MAX) {
@@ -108,8 +144,10 @@ static int run(int argc, char **argv)
         return cli_config_exit(path);
     }
     rc = EX_USAGE;
-    if (strcmp(action, "list") == 0 && optind == argc) {
-        rc = list(p->state_path);
+    if (json && strcmp(action, "list") != 0) {
+        cli_error("tofu: --json is for list only");
+    } else if (strcmp(action, "list") == 0 && optind == argc) {
+        rc = list(p->state_path, json);
     } else if ((strcmp(action, "forget") == 0 || strcmp(action, "trust") == 0) && optind + 1 == argc) {
         if (host_normalize(argv[optind], host) < 0) {
             cli_error("tofu: \"%s\" is not a host name", argv[optind]);
