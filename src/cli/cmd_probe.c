@@ -76,7 +76,7 @@ static void print_cert(int index, const struct probe_cert *c)
     printf("      notAfter  %s\n", c->info.not_after[0] ? c->info.not_after : "(unreadable)");
 }
 
-static void print_entry(const struct probe_result *r, int port, const char *cafile)
+static void print_entry(FILE *out, const struct probe_result *r, int port, const char *cafile)
 {
     const struct probe_cert *pick[CHAIN_MAX];
     int n = 0;
@@ -90,48 +90,47 @@ static void print_entry(const struct probe_result *r, int port, const char *cafi
             pick[n++] = c;
     }
     if (r->verified) {
-        printf("\nsuggested config entry (pinshim.conf, libconfig syntax):\n");
+        fprintf(out, "\nsuggested config entry (pinshim.conf, libconfig syntax):\n");
     } else {
         /* Pins from a chain nobody vouched for pin whoever presented it.  As
          * config comments too, so a paste of the whole block keeps them. */
         comment_text(r->verify_error, text, sizeof text);
-        printf("\nsuggested config entry (pinshim.conf, libconfig syntax), from a chain that did NOT verify:\n");
-        printf("# CAUTION: the chain did NOT verify against %s: %s.\n", cafile ? cafile : "the system trust store",
+        fprintf(out, "\nsuggested config entry (pinshim.conf, libconfig syntax), from a chain that did NOT verify:\n");
+        fprintf(out, "# CAUTION: the chain did NOT verify against %s: %s.\n", cafile ? cafile : "the system trust store",
                text);
-        printf("# Pinning it pins whatever presented it, possibly an interceptor (a TLS-inspecting\n"
+        fprintf(out, "# Pinning it pins whatever presented it, possibly an interceptor (a TLS-inspecting\n"
                "# proxy, a captive portal, an attacker) rather than %s itself.\n"
                "# Check these pins (with the server's operator, or a probe from another network)\n"
                "# before use.\n",
                r->judged_host);
     }
-    printf("hosts = (\n");
-    printf("  { name = \"%s\";\n", r->judged_host);
-    printf("    pins = [\n");
+    fprintf(out, "hosts = (\n");
+    fprintf(out, "  { name = \"%s\";\n", r->judged_host);
+    fprintf(out, "    pins = [\n");
     for (int i = 0; i < n; i++) {
         comment_text(pick[i]->info.subject, text, sizeof text);
-        printf("      \"%s\"%s  # %s: %s\n", pick[i]->info.pin, i + 1 < n ? "," : " ",
+        fprintf(out, "      \"%s\"%s  # %s: %s\n", pick[i]->info.pin, i + 1 < n ? "," : " ",
                cert_role_text(pick[i]->role), text);
     }
-    printf("    ];\n");
-    printf("    # Add a backup pin: the key of a spare certificate kept offline\n"
+    fprintf(out, "    ];\n");
+    fprintf(out, "    # Add a backup pin: the key of a spare certificate kept offline\n"
            "    # (pinshim pin spare.pem), so a key change does not lock clients out.\n");
     if (port != 443)
-        printf("    port = %d;   # only this port (also the port `pinshim audit` probes)\n", port);
-    printf("    # expires = \"YYYY-MM-DD\";   # optional: stop enforcing after this day\n");
-    printf("  }\n);\n");
+        fprintf(out, "    port = %d;   # only this port (also the port `pinshim audit` probes)\n", port);
+    fprintf(out, "    # expires = \"YYYY-MM-DD\";   # optional: stop enforcing after this day\n");
+    fprintf(out, "  }\n);\n");
 }
 
-/* The suggested entry as text: what print_entry writes, from "hosts = (" on. */
-static char *entry_text(const struct probe_result *r, int port)
+/* The suggested entry as text, from "hosts = (" on (the caution an
+ * unverified chain gets is the document's `verified` and `verify_error`). */
+static char *entry_text(const struct probe_result *r, int port, const char *cafile)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *mem = open_memstream(&buf, &len), *saved = stdout;
+    FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         return NULL;
-    stdout = mem; /* print_entry writes to stdout: one code for both forms */
-    print_entry(r, port);
-    stdout = saved;
+    print_entry(mem, r, port, cafile);
     if (fclose(mem) != 0) {
         free(buf);
         return NULL;
@@ -154,10 +153,11 @@ static void json_cert(struct json_out *j, const struct probe_cert *c, bool serve
     jo_end(j);
 }
 
-static int print_json(const struct probe_result *r, const char *host, int port, const struct policy *policy)
+static int print_json(const struct probe_result *r, const char *host, int port, const struct policy *policy,
+                      const char *cafile)
 {
     struct json_out j = { 0 };
-    char *entry = entry_text(r, port);
+    char *entry = entry_text(r, port, cafile);
     jo_object(&j, NULL);
     jo_string(&j, "host", host);
     jo_int(&j, "port", port);
@@ -288,7 +288,7 @@ static int run(int argc, char **argv)
         goto out;
     }
     if (json) {
-        rc = print_json(r, host, port, policy);
+        rc = print_json(r, host, port, policy, cafile);
         if (rc == EX_OK && r->judged && policy &&
             (r->judgement.verdict == VERDICT_FAIL || r->judgement.verdict == VERDICT_ERROR))
             rc = 1;
@@ -332,7 +332,7 @@ static int run(int argc, char **argv)
         if (j->verdict == VERDICT_FAIL || j->verdict == VERDICT_ERROR)
             rc = 1;
     }
-    print_entry(r, port, cafile);
+    print_entry(stdout, r, port, cafile);
     if (fflush(stdout) != 0) {
         cli_error("probe: cannot write the output");
         rc = EX_IOERR;
