@@ -270,6 +270,20 @@ assert d["results"][0]["matched_pin"] == "sha256/" + os.environ["PIN_INT"]
 '
 case_end
 
+write_conf "$T/audit-wild.conf" pinned.test "$PIN_UNRELATED,$PIN_INT" "*.wild.test" "$PIN_INT"
+case_begin "audit --json with a wildcard entry: its row, verdict 'not probed (wildcard)', port null, the reason; exit 0"
+run_plain "$PINSHIM_BIN" audit --json -c "$T/audit-wild.conf" --cafile "$PKI/root.pem" "${ROUTES[@]}"
+check_rc 0
+check_json '
+rows = {r["host"]: r for r in d["results"]}
+assert set(rows) == {"pinned.test", "*.wild.test"}, sorted(rows)
+w = rows["*.wild.test"]
+assert w["verdict"] == "not probed (wildcard)" and w["port"] is None, w
+assert "wild.test" in w["error"] and w["matched_pin"] is None and w["leaf_days_left"] is None, w
+assert rows["pinned.test"]["verdict"] == "pass"
+'
+case_end
+
 # ------------------------------------------------------------------ probe ---
 
 VIA="pinned.test:443:127.0.0.1:$PORT"
