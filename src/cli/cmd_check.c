@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "json_out.h"
 #include "policy.h"
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libconfig.h>
@@ -36,10 +37,15 @@ static void usage(FILE *out)
             "    directly under one (*.co.uk), after the Public Suffix List without its\n"
             "    default '*' rule (so single labels like localhost are not suffixes);\n"
             "  - include_subdomains on such a name;\n"
-            "  - a key the library does not know (a typo is ignored, not an error);\n"
+            "  - a key the library does not know (the library ignores it);\n"
+
             "  - the config or an included file owned by another user than root, or\n"
             "    writable by group or others: privileged programs refuse it;\n"
-            "  - trust on first use with a state that cannot be written.\n"
+            "  - trust on first use with a state that cannot be written.\n"            "One error is check's alone: an unknown key that is a likely typo of a known\n"
+            "key of its group (one edit away, two for keys longer than 4 letters, case\n"
+            "ignored), FILE:LINE: error: unknown key \"mdoe\": did you mean \"mode\"?\n"
+            "The library ignores it too, so the config runs without it: apply and\n"
+            "enable refuse such a config.\n"
             "Errors and warnings go to stderr; a summary line goes to stdout:\n"
             "  CONF: N hosts, N pins, N errors, N warnings\n"
             "\n"
@@ -65,6 +71,7 @@ struct finding {
     int line;
     size_t seq;
     char *text;
+    int error;               /* an error (exit 1), not a warning */
 };
 
 struct findings {
@@ -73,12 +80,31 @@ struct findings {
     int oom;
 };
 
+static void add_at(struct findings *f, int error, const char *file, int line, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 static void warn_at(struct findings *f, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void error_at(struct findings *f, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void warn_at(struct findings *f, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
+    va_start(ap, fmt);
+    add_at(f, 0, file, line, fmt, ap);
+    va_end(ap);
+}
+
+static void error_at(struct findings *f, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_at(f, 1, file, line, fmt, ap);
+    va_end(ap);
+}
+
+static void add_at(struct findings *f, int error, const char *file, int line, const char *fmt, va_list ap)
+{
     char *text = NULL;
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 16;
@@ -90,14 +116,12 @@ static void warn_at(struct findings *f, const char *file, int line, const char *
         f->v = v;
         f->cap = cap;
     }
-    va_start(ap, fmt);
     int rc = vasprintf(&text, fmt, ap);
-    va_end(ap);
     if (rc < 0) {
         f->oom = 1;
         return;
     }
-    f->v[f->n] = (struct finding){ .file = file, .line = line, .seq = f->n, .text = text };
+    f->v[f->n] = (struct finding){ .file = file, .line = line, .seq = f->n, .text = text, .error = error };
     f->n++;
 }
 
@@ -156,33 +180,48 @@ static int line_of(const config_setting_t *s, int fallback)
     return line > 0 ? line : fallback;
 }
 
-/* Levenshtein distance, case-insensitive, for "did you mean". */
-static size_t distance(const char *a, const char *b)
+/* Damerau-Levenshtein distance (optimal string alignment: insert, delete,
+ * substitute, swap two adjacent letters), ASCII case-insensitive; 99 past 64
+ * characters.  Pure: the "did you mean" of unknown keys. */
+static size_t key_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 64 || lb > 64)
         return 99;
-    size_t row[65];
+    size_t prev2[65], prev[65], cur[65];
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        prev[j] = j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        cur[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            int same = (a[i - 1] | 0x20) == (b[j - 1] | 0x20);
-            size_t best = diag + (same ? 0 : 1);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            size_t best = prev[j - 1] + (ca == cb ? 0 : 1);
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
         }
+        memcpy(prev2, prev, sizeof prev);
+        memcpy(prev, cur, sizeof cur);
     }
-    return row[lb];
+    return prev[lb];
 }
 
+/* An unknown key this close to a known one of its group is a typo of it: one
+ * edit for keys of up to 4 letters (two would turn "name" into "mode", both
+ * real keys), two for longer ones.  Equal but for case is distance 0. */
+static int likely_typo(size_t d, const char *known)
+{
+    return d <= (strlen(known) <= 4 ? 1u : 2u);
+}
+
+/* An unknown key is ignored by the library (an upgrade must not fail closed
+ * on a key a newer version added); check calls a likely typo of a known key
+ * an error, any other unknown key a warning. */
 static void unknown_keys(struct findings *f, const config_setting_t *group, const char *const *known,
                          const char *where, const char *path)
 {
@@ -201,13 +240,16 @@ static void unknown_keys(struct findings *f, const config_setting_t *group, cons
         const char *best = NULL;
         size_t best_d = 3;
         for (k = 0; known[k]; k++) {
-            size_t d = distance(name, known[k]);
-            if (d < best_d) {
+            size_t d = key_distance(name, known[k]);
+            if (d < best_d || (d == best_d && best && likely_typo(d, known[k]) && !likely_typo(d, best))) {
                 best_d = d;
                 best = known[k];
             }
         }
-        if (best)
+        if (best && likely_typo(best_d, best))
+            error_at(f, file_of(s, path), line_of(s, 0), "unknown key \"%s\"%s: did you mean \"%s\"?", name, where,
+                     best);
+        else if (best)
             warn_at(f, file_of(s, path), line_of(s, 0), "unknown key \"%s\"%s is ignored; did you mean \"%s\"?", name,
                     where, best);
         else
@@ -653,40 +695,47 @@ static int check_run(const char *path, const char *shown, int strict, int json)
     }
     for (size_t i = 0; i < f.n; i++) {
         char *line = NULL;
-        int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: warning: %s", f.v[i].file, f.v[i].line, f.v[i].text)
-                                 : asprintf(&line, "%s: warning: %s", f.v[i].file, f.v[i].text);
+        const char *kind = f.v[i].error ? "error" : "warning";
+        int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: %s: %s", f.v[i].file, f.v[i].line, kind, f.v[i].text)
+                                 : asprintf(&line, "%s: %s: %s", f.v[i].file, kind, f.v[i].text);
         if (rc >= 0) {
             print_line(stderr, line);
             free(line);
         }
     }
-    size_t npins = 0;
+    size_t npins = 0, nerrors = 0;
     for (size_t i = 0; i < p->nentries; i++)
         npins += p->entries[i].npins;
+    for (size_t i = 0; i < f.n; i++)
+        nerrors += f.v[i].error ? 1 : 0;
+    size_t nwarnings = f.n - nerrors;
     if (json) {
         jo_int(&j, "hosts", (long long)p->nentries);
         jo_int(&j, "pins", (long long)npins);
-        jo_array(&j, "errors");
-        jo_end(&j);
-        jo_array(&j, "warnings");
-        for (size_t i = 0; i < f.n; i++) {
-            jo_object(&j, NULL);
-            jo_string(&j, "file", f.v[i].file);
-            if (f.v[i].line > 0)
-                jo_int(&j, "line", f.v[i].line);
-            else
-                jo_null(&j, "line");
-            jo_string(&j, "message", f.v[i].text);
+        for (int want = 1; want >= 0; want--) {
+            jo_array(&j, want ? "errors" : "warnings");
+            for (size_t i = 0; i < f.n; i++) {
+                if (f.v[i].error != want)
+                    continue;
+                jo_object(&j, NULL);
+                jo_string(&j, "file", f.v[i].file);
+                if (f.v[i].line > 0)
+                    jo_int(&j, "line", f.v[i].line);
+                else
+                    jo_null(&j, "line");
+                jo_string(&j, "message", f.v[i].text);
+                jo_end(&j);
+            }
             jo_end(&j);
         }
-        jo_end(&j);
     }
     for (size_t i = 0; i < f.n; i++)
         free(f.v[i].text);
     if (!json)
-        printf("%s: %zu host%s, %zu pin%s, 0 errors, %zu warning%s\n", name, p->nentries, p->nentries == 1 ? "" : "s",
-           npins, npins == 1 ? "" : "s", f.n, f.n == 1 ? "" : "s");
-    int status = f.oom ? EX_OSERR : (strict && f.n > 0) ? 1 : EX_OK;
+        printf("%s: %zu host%s, %zu pin%s, %zu error%s, %zu warning%s\n", name, p->nentries,
+               p->nentries == 1 ? "" : "s", npins, npins == 1 ? "" : "s", nerrors, nerrors == 1 ? "" : "s", nwarnings,
+               nwarnings == 1 ? "" : "s");
+    int status = f.oom ? EX_OSERR : (nerrors > 0 || (strict && nwarnings > 0)) ? 1 : EX_OK;
     if (f.oom)
         cli_error("check: out of memory: some warnings are missing");
     if (json) {

@@ -2,7 +2,8 @@
 # t_cli_check.sh - `pinshim check`: every config error the loader finds is one
 # FILE:LINE line and exit 1; each warning (single pin, expiry, duplicate host,
 # duplicate pin, public suffix, include_subdomains on a suffix, unknown keys)
-# comes with the line it is about; the summary line; exit codes.
+# comes with the line it is about; an unknown key that is a likely typo of a
+# known one is an error (exit 1) with "did you mean"; the summary line; exit codes.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -184,9 +185,9 @@ case_end
 
 cat > warn.conf <<EOF
 mode = "enforce";
-moed = "report";  # @topkey
+colour = "report";  # @topkey
 log = { stderr = true;
-        sylog = false; };  # @logkey
+        facility = "daemon"; };  # @logkey
 warn_days = 60;
 hosts = (
   { name = "single.example.com";
@@ -223,8 +224,8 @@ hosts = (
   { name = "intranet"; include_subdomains = true; pins = [ "$A", "$B" ]; },  # @intranet
   { name = "example.co.uk"; include_subdomains = true; pins = [ "$A", "$B" ]; },  # @exampleco
   { name = "keys.example.com"; pins = [ "$A", "$B" ];
-    includeSubdomains = true;  # @hostkey1
-    expire = "2030-01-01"; }  # @hostkey2
+    comment = "keys";  # @hostkey1
+    note = "2030-01-01"; }  # @hostkey2
 );
 EOF
 
@@ -252,8 +253,8 @@ no_w_case() {   # no_w_case NAME MARKER
     case_end
 }
 
-w_case "unknown top-level key, with a suggestion" topkey 'unknown key "moed".*did you mean "mode"'
-w_case "unknown key in log" logkey 'unknown key "sylog" in log.*"syslog"'
+w_case "unknown top-level key far from every known one" topkey 'unknown key "colour" is ignored$'
+w_case "unknown key in log far from every known one" logkey 'unknown key "facility" in log is ignored$'
 w_case "a single pin" single 'single\.example\.com.*single pin'
 w_case "a pin listed twice (sha256/ and sha256// forms)" pindup "dup-pin\.example\.com.*twice \(first at line $(marker_line pinB warn.conf)\)"
 no_w_case "the pin's first listing" pinB
@@ -276,8 +277,94 @@ no_w_case "localhost is not a public suffix" localhost
 no_w_case "an IP literal is not a public suffix" ip
 no_w_case "a single label outside the list (intranet)" intranet
 no_w_case "include_subdomains on a registrable domain (example.co.uk)" exampleco
-w_case "unknown key in a host entry, with a suggestion" hostkey1 'unknown key "includeSubdomains" in a host entry.*"include_subdomains"'
-w_case "another unknown key in a host entry" hostkey2 'unknown key "expire" in a host entry.*"expires"'
+w_case "unknown key in a host entry" hostkey1 'unknown key "comment" in a host entry is ignored$'
+w_case "unknown key two edits from a 4-letter key: a warning with a hint" hostkey2 'unknown key "note" in a host entry is ignored; did you mean "(name|mode)"\?$'
+
+# ------------------------------------------------ likely typos: errors ---
+# An unknown key one edit from a known key of its group (two for keys longer
+# than 4 letters; case ignored) is an error of check (exit 1, counted), not a
+# warning: the library ignores it, so the config would silently run without.
+
+cat > typo.conf <<EOF
+mdoe = "enforce";  # @mdoe
+unpinned = "allow";
+log = { stderr = true;
+        sylog = false; };  # @sylog
+hosts = (
+  { name = "typo.example.com"; pins = [ "$A", "$B" ];
+    pinz = [ "$C" ];  # @pinz
+    expirse = "2030-01-01"; }  # @expirse
+);
+EOF
+chmod 600 typo.conf
+
+# check_error FILE MARKER REGEX: a "FILE:LINE: error: ..." line on stderr.
+check_error() {
+    local l
+    l=$(marker_line "$2" "$1")
+    grep -Eq -- "^$1:$l: error: .*$3" "$ERR" || case_fail "no error /$3/ at $1:$l: $(cat "$ERR")"
+}
+
+case_begin "typo mdoe at top level: FILE:1: error: unknown key \"mdoe\": did you mean \"mode\"?, exit 1, counted"
+cli check typo.conf
+check_rc 1
+check_error typo.conf mdoe 'unknown key "mdoe": did you mean "mode"\?$'
+grep -Eq '^typo\.conf:1: error: unknown key "mdoe": did you mean "mode"\?$' "$ERR" || case_fail "not at line 1: $(cat "$ERR")"
+check_out_has '^typo\.conf: 1 host, 2 pins, 4 errors, 0 warnings$'
+case_end
+cp "$ERR" "$T/typo.err"
+
+t_case() {   # t_case NAME MARKER REGEX
+    case_begin "typo error: $1 (line of @$2)"
+    ERR=$T/typo.err
+    check_error typo.conf "$2" "$3"
+    case_end
+}
+t_case "sylog in log" sylog 'unknown key "sylog" in log: did you mean "syslog"\?$'
+t_case "pinz in a host entry" pinz 'unknown key "pinz" in a host entry: did you mean "pins"\?$'
+t_case "expirse (two letters swapped) in a host entry" expirse 'unknown key "expirse" in a host entry: did you mean "expires"\?$'
+
+printf 'Mode = "enforce";\nhosts = ( { name = "case.example.com"; pins = [ "%s", "%s" ]; } );\n' "$A" "$B" > case.conf
+chmod 600 case.conf
+case_begin "typo by case (Mode): an error with did you mean \"mode\", exit 1"
+cli check case.conf
+check_rc 1
+grep -Eq '^case\.conf:1: error: unknown key "Mode": did you mean "mode"\?$' "$ERR" || case_fail "stderr: $(cat "$ERR")"
+check_out_has '^case\.conf: 1 host, 2 pins, 1 error, 0 warnings$'
+case_end
+
+printf 'colour = "blue";\nhosts = ( { name = "far.example.com"; pins = [ "%s", "%s" ]; } );\n' "$A" "$B" > far.conf
+chmod 600 far.conf
+case_begin "an unknown key far from every known one (colour): still a warning, exit 0"
+cli check far.conf
+check_rc 0
+grep -Eq '^far\.conf:1: warning: unknown key "colour" is ignored$' "$ERR" || case_fail "stderr: $(cat "$ERR")"
+check_err_lacks 'error'
+check_out_has '^far\.conf: 1 host, 2 pins, 0 errors, 1 warning$'
+case_end
+
+case_begin "check --json of a typo'd config: the typos under errors (file, line, message), exit 1"
+cli check --json typo.conf
+check_rc 1
+"$PYTHON3" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["errors"]
+assert d["hosts"] == 1 and d["warnings"] == [], d
+assert [x["line"] for x in e] == [1, 4, 7, 8], e
+assert e[0] == {"file": "typo.conf", "line": 1, "message": "unknown key \"mdoe\": did you mean \"mode\"?"}, e[0]
+' "$OUT" > "$T/json.err" 2>&1 || case_fail "json: $(cat "$T/json.err") in $(cat "$OUT")"
+case_end
+
+case_begin "apply refuses a typo'd config (exit 1, the error named), the live config untouched"
+printf 'mode = "report";\nhosts = ( { name = "live.example.com"; pins = [ "%s", "%s" ]; } );\n' "$A" "$B" > live.conf
+chmod 600 live.conf
+cp live.conf live.before
+cli apply -c live.conf typo.conf
+check_rc 1
+check_err_has 'typo\.conf:1: error: unknown key "mdoe": did you mean "mode"\?'
+cmp -s live.conf live.before || case_fail "the live config changed"
+case_end
 
 case_begin "--strict: warnings make exit 1"
 cli check --strict warn.conf

@@ -46,7 +46,7 @@ cd "$T" || hard_error "cd $T"
 cat > warn.conf <<EOF
 hosts = (
   { name = "single.example.com"; pins = [ "$A" ]; },
-  { name = "two.example.com"; pins = [ "$A", "$B" ]; piins = 1; }
+  { name = "two.example.com"; pins = [ "$A", "$B" ]; colour = 1; }
 );
 EOF
 chmod 600 warn.conf
@@ -65,7 +65,7 @@ for x in w:
     assert set(x) == {"file", "line", "message"}, x
     assert x["file"] == "warn.conf" and isinstance(x["line"], int)
 assert w[0]["line"] == 2 and "single pin" in w[0]["message"], w[0]
-assert w[1]["line"] == 3 and "unknown key \"piins\"" in w[1]["message"], w[1]
+assert w[1]["line"] == 3 and "unknown key \"colour\"" in w[1]["message"], w[1]
 '
 case_end
 

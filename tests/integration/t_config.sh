@@ -232,6 +232,20 @@ else
     case_end
 fi
 
+# Unknown keys, likely typos included, are ignored by the library (only
+# `pinshim check` calls a typo an error): an upgrade must not fail closed.
+CONF=$T/typo.conf
+printf '%s\nmdoe = "report";\nhosts = ( { name = "pinned.test"; pins = [ "%s", "%s" ]; pinz = [ "%s" ];\n  expirse = "2000-01-01"; } );\n' \
+    "$HEAD_LINES" "$GOOD" "sha256/$PIN_UNRELATED" "sha256/$PIN_UNRELATED" > "$CONF"
+case_begin "a config with typo'd keys (mdoe, pinz, expirse) still loads in the library: the client connects, judged by its pins"
+: > "$LOG"
+tc
+check_rc 0
+check_err_lacks 'typo\.conf:[0-9]+'
+check_received "config probe $$"
+check_log pass allowed pinned.test 1
+case_end
+
 # ---- matching (DESIGN 2) ----
 match() {  # match DESC SNI EXPECT(pass|fail|unpinned) WRITE_CONF-ARGS...
     local desc=$1 sni=$2 want=$3
