@@ -3,8 +3,8 @@
 #include "config.h"
 #include "cli.h"
 #include "json_out.h"
+#include "keytypo.h"
 #include "policy.h"
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libconfig.h>
@@ -180,45 +180,6 @@ static int line_of(const config_setting_t *s, int fallback)
     return line > 0 ? line : fallback;
 }
 
-/* Damerau-Levenshtein distance (optimal string alignment: insert, delete,
- * substitute, swap two adjacent letters), ASCII case-insensitive; 99 past 64
- * characters.  Pure: the "did you mean" of unknown keys. */
-static size_t key_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 99;
-    size_t prev2[65], prev[65], cur[65];
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-            size_t best = prev[j - 1] + (ca == cb ? 0 : 1);
-            if (prev[j] + 1 < best)
-                best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best)
-                best = cur[j - 1] + 1;
-            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < best)
-                best = prev2[j - 2] + 1;
-            cur[j] = best;
-        }
-        memcpy(prev2, prev, sizeof prev);
-        memcpy(prev, cur, sizeof cur);
-    }
-    return prev[lb];
-}
-
-/* An unknown key this close to a known one of its group is a typo of it: one
- * edit for keys of up to 4 letters (two would turn "name" into "mode", both
- * real keys), two for longer ones.  Equal but for case is distance 0. */
-static int likely_typo(size_t d, const char *known)
-{
-    return d <= (strlen(known) <= 4 ? 1u : 2u);
-}
-
 /* An unknown key is ignored by the library (an upgrade must not fail closed
  * on a key a newer version added); check calls a likely typo of a known key
  * an error, any other unknown key a warning. */
@@ -241,12 +202,12 @@ static void unknown_keys(struct findings *f, const config_setting_t *group, cons
         size_t best_d = 3;
         for (k = 0; known[k]; k++) {
             size_t d = key_distance(name, known[k]);
-            if (d < best_d || (d == best_d && best && likely_typo(d, known[k]) && !likely_typo(d, best))) {
+            if (d < best_d || (d == best_d && best && key_likely_typo(d, known[k]) && !key_likely_typo(d, best))) {
                 best_d = d;
                 best = known[k];
             }
         }
-        if (best && likely_typo(best_d, best))
+        if (best && key_likely_typo(best_d, best))
             error_at(f, file_of(s, path), line_of(s, 0), "unknown key \"%s\"%s: did you mean \"%s\"?", name, where,
                      best);
         else if (best)
