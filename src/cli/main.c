@@ -125,8 +125,8 @@ int cli_stdin_file(char *path, size_t len)
     const char *tmp = getenv("TMPDIR");
     char *text = NULL;
     int err = cli_read_stdin((size_t)16 << 20, &text);
-    if (err)
-        return err;
+    if (err || !text)
+        return err ? err : ENOMEM;
     if (snprintf(path, len, "%s/pinshim-stdin.XXXXXX", tmp && *tmp ? tmp : "/tmp") >= (int)len) {
         free(text);
         return ENAMETOOLONG;
