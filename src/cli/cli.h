@@ -3,6 +3,7 @@
 #ifndef PINSHIM_CLI_H
 #define PINSHIM_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sysexits.h>
 
@@ -16,7 +17,12 @@ struct command {
 extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu, cmd_covers,
     cmd_apply, cmd_enable, cmd_disable;
 
-/* "pinshim: <message>" as one line on stderr. */
+/* The subcommand running (set by main before its run), NULL before. */
+extern const char *cli_command;
+
+/* "pinshim: SUBCOMMAND: <message>" (warnings "pinshim: SUBCOMMAND: warning:
+ * <message>") as one line on stderr; "pinshim: <message>" when no
+ * subcommand runs yet.  Callers do not repeat the subcommand's name. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -38,6 +44,15 @@ int cli_state_folder(const char *state, char *dir, size_t len);
 /* The exit status for a config that policy_load refused: EX_NOINPUT when the
  * file cannot be opened at all, EX_CONFIG when it is invalid. */
 int cli_config_exit(const char *path);
+
+/* `-` as a file: all of standard input (at most `max` bytes: EFBIG) into a
+ * new string `*text`.  Returns 0 or an errno value. */
+int cli_read_stdin(size_t max, char **text);
+
+/* Standard input (at most 16 MiB) into a new file $TMPDIR/pinshim-stdin.XXXXXX
+ * (mkstemp; /tmp without TMPDIR), its name into `path`, for readers that
+ * take a path; the caller removes it.  Returns 0 or an errno value. */
+int cli_stdin_file(char *path, size_t len);
 
 /* For `--help` handling inside getopt loops: prints the command's usage to
  * stdout and returns EX_OK; on a bad option prints it to stderr and returns

@@ -28,7 +28,8 @@ static void usage(FILE *out)
             "it, the live config is left untouched.  Warnings are printed and do not stop it\n"
             "(--strict: they do).  The live file keeps its owner, group and mode (never\n"
             "writable by group or others).  Running programs take the new config at their\n"
-            "next check (within a second or so, see pinshim.conf(5)).\n\n"
+            "next check (within a second or so, see pinshim.conf(5)).  NEW.conf '-' is\n"
+            "standard input.\n\n"
             "  -c, --config LIVE   the live config (default: $PINSHIM_CONFIG, else\n"
             "                      " SYSCONFDIR "/pinshim.conf)\n"
             "      --strict        refuse on warnings too\n"
@@ -50,7 +51,7 @@ static int run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:c:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
         switch (c) {
         case 'c': explicit = optarg; break;
         case 'S': strict = 1; break;
@@ -61,16 +62,19 @@ static int run(int argc, char **argv)
         }
     }
     if (argc - optind != 1) {
-        cli_error("apply: give one new config (try: pinshim apply --help)");
+        cli_error("give one new config (try: pinshim apply --help)");
         return EX_USAGE;
     }
     const char *new_path = argv[optind];
     const char *live_arg = cli_config_path(explicit);
 
     char *text = NULL;
-    int err = replace_read(new_path, (size_t)APPLY_MAX, &text);
+    int from_stdin = strcmp(new_path, "-") == 0;
+    int err = from_stdin ? cli_read_stdin((size_t)APPLY_MAX, &text) : replace_read(new_path, (size_t)APPLY_MAX, &text);
+    if (from_stdin)
+        new_path = "standard input";
     if (err) {
-        cli_error("apply: %s: %s", new_path,
+        cli_error("%s: %s", new_path,
                   err == EINVAL ? "not a regular text file" : err == EFBIG ? "too large" : strerror(err));
         return EX_NOINPUT;
     }
@@ -90,14 +94,14 @@ static int run(int argc, char **argv)
                 gid = st.st_gid;
             }
         } else {
-            cli_error("apply: the live config %s is not a regular file", live);
+            cli_error("the live config %s is not a regular file", live);
             free(text);
             return EX_USAGE;
         }
     } else if (errno == ENOENT && strlen(live_arg) < sizeof live) {
         snprintf(live, sizeof live, "%s", live_arg); /* first apply: created */
     } else {
-        cli_error("apply: %s: %s", live_arg, strerror(errno));
+        cli_error("%s: %s", live_arg, strerror(errno));
         free(text);
         return EX_USAGE;
     }
@@ -106,7 +110,7 @@ static int run(int argc, char **argv)
     err = replace_stage(live, text, strlen(text), mode, uid, gid, staged, sizeof staged);
     free(text);
     if (err) {
-        cli_error("apply: cannot write beside %s: %s%s", live, strerror(err),
+        cli_error("cannot write beside %s: %s%s", live, strerror(err),
                   err == EACCES || err == EPERM ? " (run as root)" : "");
         return err == EACCES || err == EPERM || err == EROFS ? EX_NOPERM : EX_IOERR;
     }
@@ -114,12 +118,12 @@ static int run(int argc, char **argv)
     fflush(stdout);
     if (rc != EX_OK) {
         unlink(staged);
-        cli_error("apply: %s %s: %s is untouched", new_path,
+        cli_error("%s %s: %s is untouched", new_path,
                   rc == 1 && strict ? "has an error or a warning (--strict)" : "has an error", live);
         return rc == EX_NOINPUT ? EX_NOINPUT : 1;
     }
     if ((err = replace_commit(staged, live)) != 0) {
-        cli_error("apply: cannot replace %s: %s", live, strerror(err));
+        cli_error("cannot replace %s: %s", live, strerror(err));
         return EX_IOERR;
     }
     printf("%s: now the config from %s\n", live, new_path);

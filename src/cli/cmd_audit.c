@@ -270,7 +270,7 @@ static int print_json(const struct audit *a, const char *path, time_t now)
     }
     jo_end(&j);
 
-    int wrc = jo_finish(&j, "audit");
+    int wrc = jo_finish(&j);
     return wrc != EX_OK ? wrc : audit_status(a);
 }
 
@@ -306,28 +306,28 @@ static int run(int argc, char **argv)
             errno = 0;
             v = strtol(optarg, &end, 10);
             if (errno || end == optarg || *end || v < 1 || v > MAX_JOBS) {
-                cli_error("audit: --jobs \"%s\": expected a number from 1 to %d", optarg, MAX_JOBS);
+                cli_error("--jobs \"%s\": expected a number from 1 to %d", optarg, MAX_JOBS);
                 goto usage_out;
             }
             jobs = (int)v;
             break;
         case 't':
             if ((cfg.timeout_ms = timeout_parse(optarg)) < 0) {
-                cli_error("audit: --timeout \"%s\": expected seconds, more than 0 and at most 3600", optarg);
+                cli_error("--timeout \"%s\": expected seconds, more than 0 and at most 3600", optarg);
                 goto usage_out;
             }
             break;
         case 'T':
             if (!rules && !(rules = calloc(MAX_CONNECT_TO, sizeof *rules))) {
-                cli_error("audit: out of memory");
+                cli_error("out of memory");
                 return EX_OSERR;
             }
             if (cfg.nconnect_to == MAX_CONNECT_TO) {
-                cli_error("audit: at most %d --connect-to", MAX_CONNECT_TO);
+                cli_error("at most %d --connect-to", MAX_CONNECT_TO);
                 goto usage_out;
             }
             if (connect_to_parse(optarg, &rules[cfg.nconnect_to], why, sizeof why) != 0) {
-                cli_error("audit: %s", why);
+                cli_error("%s", why);
                 goto usage_out;
             }
             cfg.nconnect_to++;
@@ -343,7 +343,7 @@ static int run(int argc, char **argv)
     cfg.connect_to = rules;
     if (optind < argc) {
         if (conf || optind + 1 < argc) {
-            cli_error("audit: one config only (try 'pinshim audit --help')");
+            cli_error("one config only (try 'pinshim audit --help')");
             goto usage_out;
         }
         conf = argv[optind];
@@ -351,7 +351,7 @@ static int run(int argc, char **argv)
 
     path = cli_config_path(conf);
     if (!(policy = policy_load(path))) {
-        cli_error("audit: out of memory");
+        cli_error("out of memory");
         free(rules);
         return EX_OSERR;
     }
@@ -364,7 +364,7 @@ static int run(int argc, char **argv)
 
     if (!(a.rows = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.rows)) ||
         !(a.todo = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.todo))) {
-        cli_error("audit: out of memory");
+        cli_error("out of memory");
         rc = EX_OSERR;
         goto out;
     }
@@ -386,14 +386,14 @@ static int run(int argc, char **argv)
         a.todo[a.ntodo++] = row;
     }
     if (a.nrows == 0) {
-        cli_warning("audit: %s has no entry to probe", path);
+        cli_warning("%s has no entry to probe", path);
         rc = json ? print_json(&a, path, time(NULL)) : EX_OK;
         goto out;
     }
 
     signal(SIGPIPE, SIG_IGN);
     if (!(cfg.ctx = probe_ctx_new(cafile, why, sizeof why))) {
-        cli_error("audit: %s", why);
+        cli_error("%s", why);
         rc = EX_NOINPUT;
         goto out;
     }
@@ -409,7 +409,7 @@ static int run(int argc, char **argv)
     }
     rc = print_table(&a, time(NULL));
     if (fflush(stdout) != 0) {
-        cli_error("audit: cannot write the output");
+        cli_error("cannot write the output");
         rc = EX_IOERR;
     }
 out:

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <libconfig.h>
 #include <libpsl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ static void usage(FILE *out)
             "usage: pinshim check [--strict] [--json] [-c CONF | CONF]\n"
             "\n"
             "Load a config exactly as libpinshim.so does and report what is wrong with it.\n"
-            "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
+            "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf; '-' reads it from\n"
+            "standard input (named so in messages).\n"
             "\n"
             "An error (the first one the loader finds) is printed as FILE:LINE: ...; with\n"
             "such a config the library refuses every TLS connection.\n"
@@ -537,7 +539,7 @@ static int run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:c:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
         switch (c) {
         case 'c':
             explicit = optarg;
@@ -557,10 +559,21 @@ static int run(int argc, char **argv)
     }
     if (optind < argc) {
         if (explicit || argc - optind > 1) {
-            cli_error("check: one config only (try: pinshim check --help)");
+            cli_error("one config only (try: pinshim check --help)");
             return EX_USAGE;
         }
         explicit = argv[optind];
+    }
+    if (explicit && strcmp(explicit, "-") == 0) {
+        char tmp[PATH_MAX];
+        int err = cli_stdin_file(tmp, sizeof tmp);
+        if (err) {
+            cli_error("standard input: %s", err == EFBIG ? "too large" : strerror(err));
+            return EX_NOINPUT;
+        }
+        int rc = check_run(tmp, "standard input", strict, json);
+        unlink(tmp);
+        return rc;
     }
     return check_run(cli_config_path(explicit), NULL, strict, json);
 }
@@ -606,7 +619,7 @@ static int check_run(const char *path, const char *shown, int strict, int json)
 
     struct policy *p = policy_load(path);
     if (!p) {
-        cli_error("check: out of memory");
+        cli_error("out of memory");
         return EX_OSERR;
     }
     if (p->error) {
@@ -625,7 +638,7 @@ static int check_run(const char *path, const char *shown, int strict, int json)
             jo_end(&j);
             jo_array(&j, "warnings");
             jo_end(&j);
-            int wrc = jo_finish(&j, "check");
+            int wrc = jo_finish(&j);
             rc = wrc != EX_OK ? wrc : rc;
         } else {
             printf("%s: 1 error: the library refuses every TLS connection with this config\n", name);
@@ -698,9 +711,9 @@ static int check_run(const char *path, const char *shown, int strict, int json)
                nwarnings == 1 ? "" : "s");
     int status = f.oom ? EX_OSERR : (nerrors > 0 || (strict && nwarnings > 0)) ? 1 : EX_OK;
     if (f.oom)
-        cli_error("check: out of memory: some warnings are missing");
+        cli_error("out of memory: some warnings are missing");
     if (json) {
-        int wrc = jo_finish(&j, "check");
+        int wrc = jo_finish(&j);
         status = wrc != EX_OK ? wrc : status;
     } else if (fflush(stdout) != 0 && status == EX_OK) {
         status = EX_IOERR;

@@ -685,7 +685,7 @@ static int run(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        cli_error("covers: which program? (try 'pinshim covers --help')");
+        cli_error("which program? (try 'pinshim covers --help')");
         return EX_USAGE;
     }
     if (json) {
@@ -709,11 +709,11 @@ static int run(int argc, char **argv)
         }
         switch (result) {
         case COVERS_NOT_FOUND:
-            cli_error("covers: %s", line);
+            cli_error("%s", line);
             not_found = true;
             continue;
         case COVERS_NOT_PROGRAM:
-            cli_error("covers: %s", line);
+            cli_error("%s", line);
             not_program = true;
             continue;
         case COVERS_NOT_JUDGED:
@@ -727,12 +727,12 @@ static int run(int argc, char **argv)
             puts(line);
     }
     if (json) {
-        int rc = jo_finish(&j, "covers");
+        int rc = jo_finish(&j);
         if (rc != EX_OK)
             return rc;
     }
     if (fflush(stdout) != 0) {
-        cli_error("covers: cannot write: %s", strerror(errno));
+        cli_error("cannot write: %s", strerror(errno));
         return EX_IOERR;
     }
     return not_found ? EX_NOINPUT : not_program ? EX_DATAERR : worst;

@@ -112,31 +112,31 @@ static bool regular_file(const char *path)
 
 /* The entry that preloads the installed library (enable's help says which),
  * or `library` as an absolute path.  0, or an exit status after a message. */
-static int preload_entry(const char *cmd, const char *library, char *out, size_t len)
+static int preload_entry(const char *library, char *out, size_t len)
 {
     if (library) {
         char real[PATH_MAX];
         if (!realpath(library, real) || !regular_file(real)) {
-            cli_error("%s: --library %s: %s", cmd, library, errno ? strerror(errno) : "not a regular file");
+            cli_error("--library %s: %s", library, errno ? strerror(errno) : "not a regular file");
             return EX_OSFILE;
         }
         snprintf(out, len, "%s", real);
     } else if (MULTIARCH[0] && strcmp(PKGLIBDIR, "/usr/lib/" MULTIARCH "/pinshim") == 0) {
         if (!regular_file(PKGLIBDIR "/" LIBNAME)) {
-            cli_error("%s: no library at " PKGLIBDIR "/" LIBNAME " (is pinshim installed?)", cmd);
+            cli_error("no library at " PKGLIBDIR "/" LIBNAME " (is pinshim installed?)");
             return EX_OSFILE;
         }
         snprintf(out, len, "/usr/$LIB/pinshim/" LIBNAME);
     } else {
         if (!regular_file(PKGLIBDIR "/" LIBNAME)) {
-            cli_error("%s: no library at " PKGLIBDIR "/" LIBNAME
-                      " (run make install, or give --library PATH)", cmd);
+            cli_error("no library at " PKGLIBDIR "/" LIBNAME
+                      " (run make install, or give --library PATH)");
             return EX_OSFILE;
         }
         snprintf(out, len, PKGLIBDIR "/" LIBNAME);
     }
     if (out[strcspn(out, " \t\n:#\"\\%")]) {
-        cli_error("%s: the library path \"%s\" has a character that %s cannot hold", cmd, out,
+        cli_error("the library path \"%s\" has a character that %s cannot hold", out,
                   "a preload list or a unit file");
         return EX_USAGE;
     }
@@ -146,7 +146,7 @@ static int preload_entry(const char *cmd, const char *library, char *out, size_t
 /* A process started with `entry` preloaded (this program, --version) must
  * run without a word from the loader: a wrong path, class or a broken
  * library is caught here, not in every process on the machine. */
-static int trial(const char *cmd, const char *entry, const char *config)
+static int trial(const char *entry, const char *config)
 {
     char preload[PATH_MAX + 16], conf[PATH_MAX + 16];
     char *envp[3] = { preload, NULL, NULL };
@@ -158,7 +158,7 @@ static int trial(const char *cmd, const char *entry, const char *config)
     char *argv[] = { (char *)"pinshim", (char *)"--version", NULL };
     int err_pipe[2];
     if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-        cli_error("%s: cannot try the library: %s", cmd, strerror(errno));
+        cli_error("cannot try the library: %s", strerror(errno));
         return EX_OSERR;
     }
     posix_spawn_file_actions_t fa;
@@ -171,7 +171,7 @@ static int trial(const char *cmd, const char *entry, const char *config)
     close(err_pipe[1]);
     if (rc != 0) {
         close(err_pipe[0]);
-        cli_error("%s: cannot try the library: %s", cmd, strerror(rc));
+        cli_error("cannot try the library: %s", strerror(rc));
         return EX_OSERR;
     }
     char said[1024];
@@ -212,8 +212,8 @@ static int trial(const char *cmd, const char *entry, const char *config)
         }
         name += strlen("object '");
         if (!preload_is_pinshim(name, (size_t)(end - name)))
-            cli_warning("%s: " PRELOAD_FILE " holds %.*s, which the loader cannot load (every process says so): "
-                        "left as it is", cmd, (int)(end - name), name);
+            cli_warning(PRELOAD_FILE " holds %.*s, which the loader cannot load (every process says so): "
+                        "left as it is", (int)(end - name), name);
     }
     if (!other && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
@@ -222,9 +222,9 @@ static int trial(const char *cmd, const char *entry, const char *config)
     else
         said[0] = '\0';
     if (said[0])
-        cli_error("%s: a trial process with LD_PRELOAD=%s said: %s; nothing was changed", cmd, entry, said);
+        cli_error("a trial process with LD_PRELOAD=%s said: %s; nothing was changed", entry, said);
     else
-        cli_error("%s: a trial process with LD_PRELOAD=%s failed (status %d); nothing was changed", cmd, entry,
+        cli_error("a trial process with LD_PRELOAD=%s failed (status %d); nothing was changed", entry,
                   WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     return EX_CONFIG;
 }
@@ -306,7 +306,7 @@ static int unit_preload(const char *unit, const char *entry, char *out, size_t l
 {
     snprintf(out, len, "%s", entry);
     if (!systemd_running()) {
-        cli_warning("enable: systemd is not running: an LD_PRELOAD that %s sets itself was not looked for "
+        cli_warning("systemd is not running: an LD_PRELOAD that %s sets itself was not looked for "
                     "(the drop-in's would replace it)", unit);
         return 0;
     }
@@ -314,7 +314,7 @@ static int unit_preload(const char *unit, const char *entry, char *out, size_t l
     char *argv[] = { (char *)"systemctl", (char *)"show", (char *)"--property=Environment",
                      (char *)"--property=EnvironmentFiles", (char *)unit, NULL };
     if (systemctl_output(argv, shown, sizeof shown) != 0) {
-        cli_error("enable: systemctl show %s failed: is it a unit?", unit);
+        cli_error("systemctl show %s failed: is it a unit?", unit);
         return EX_UNAVAILABLE;
     }
     for (const char *line = shown; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] ? 1 : 0)) {
@@ -343,7 +343,7 @@ static int unit_preload(const char *unit, const char *entry, char *out, size_t l
                 if (strncmp(k, "export ", 7) == 0)
                     k += 7 + strspn(k + 7, " \t");
                 if (strncmp(k, "LD_PRELOAD=", 11) == 0) {
-                    cli_error("enable: %s sets LD_PRELOAD in its EnvironmentFile %s, which would override the "
+                    cli_error("%s sets LD_PRELOAD in its EnvironmentFile %s, which would override the "
                               "drop-in's: add %s to it there instead; nothing was changed", unit, word, entry);
                     free(text);
                     return EX_CONFIG;
@@ -359,7 +359,7 @@ static int unit_preload(const char *unit, const char *entry, char *out, size_t l
 
 /* systemd reads the drop-in only when told to; nothing to tell when it is
  * not running (a container, a chroot). */
-static void reload_systemd(const char *cmd)
+static void reload_systemd(void)
 {
     if (!systemd_running())
         return;
@@ -367,16 +367,16 @@ static void reload_systemd(const char *cmd)
     pid_t pid;
     int status = 0;
     if (posix_spawnp(&pid, "systemctl", NULL, NULL, argv, environ) != 0) {
-        cli_warning("%s: cannot run systemctl daemon-reload: run it yourself", cmd);
+        cli_warning("cannot run systemctl daemon-reload: run it yourself");
         return;
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        cli_warning("%s: systemctl daemon-reload failed: run it yourself", cmd);
+        cli_warning("systemctl daemon-reload failed: run it yourself");
 }
 
-static int read_preload(const char *cmd, char **text)
+static int read_preload(char **text)
 {
     int err = replace_read(PRELOAD_FILE, PRELOAD_MAX, text);
     if (err == ENOENT) {
@@ -384,7 +384,7 @@ static int read_preload(const char *cmd, char **text)
         return *text ? 0 : EX_OSERR;
     }
     if (err) {
-        cli_error("%s: cannot read " PRELOAD_FILE ": %s", cmd,
+        cli_error("cannot read " PRELOAD_FILE ": %s",
                   err == EINVAL ? "not a regular text file" : strerror(err));
         return errno_exit(err);
     }
@@ -393,7 +393,7 @@ static int read_preload(const char *cmd, char **text)
 
 /* `text` as the new PRELOAD_FILE, keeping the old file's mode and owner;
  * an empty list removes the file. */
-static int write_preload(const char *cmd, const char *text)
+static int write_preload(const char *text)
 {
     struct stat st;
     mode_t mode = 0644;
@@ -414,7 +414,7 @@ static int write_preload(const char *cmd, const char *text)
             err = replace_commit(tmp, PRELOAD_FILE);
     }
     if (err) {
-        cli_error("%s: cannot write " PRELOAD_FILE ": %s%s", cmd, strerror(err), errno_hint(err));
+        cli_error("cannot write " PRELOAD_FILE ": %s%s", strerror(err), errno_hint(err));
         return errno_exit(err);
     }
     return 0;
@@ -424,16 +424,16 @@ static int enable_preload(const char *entry)
 {
     char *text = NULL, *next;
     bool already = false;
-    int rc = read_preload("enable", &text);
+    int rc = read_preload(&text);
     if (rc)
         return rc;
     if (!(next = preload_add(text, entry, &already))) {
         free(text);
-        cli_error("enable: out of memory");
+        cli_error("out of memory");
         return EX_OSERR;
     }
     if (!already)
-        rc = write_preload("enable", next);
+        rc = write_preload(next);
     if (!rc)
         printf(already ? PRELOAD_FILE ": pinshim is enabled already (%s)\n"
                        : PRELOAD_FILE ": added %s: every program started from now on is judged "
@@ -457,7 +457,7 @@ static int enable_unit(const char *unit, const char *entry, const char *config)
     if (rc)
         return rc;
     if (preload[strcspn(preload, "\"\\%\n")]) {
-        cli_error("enable: %s's LD_PRELOAD \"%s\" has a character the drop-in cannot hold", unit, preload);
+        cli_error("%s's LD_PRELOAD \"%s\" has a character the drop-in cannot hold", unit, preload);
         return EX_CONFIG;
     }
     dropin_paths(unit, dir, sizeof dir, file, sizeof file);
@@ -467,7 +467,7 @@ static int enable_unit(const char *unit, const char *entry, const char *config)
                  "Environment=\"LD_PRELOAD=%s\"\n"
                  "Environment=\"PINSHIM_CONFIG=%s\"\n",
                  unit, unit, preload, config) < 0) {
-        cli_error("enable: out of memory");
+        cli_error("out of memory");
         return EX_OSERR;
     }
     int err = 0;
@@ -479,10 +479,10 @@ static int enable_unit(const char *unit, const char *entry, const char *config)
         err = replace_file(file, text, strlen(text), 0644);
     free(text);
     if (err) {
-        cli_error("enable: cannot write %s: %s%s", file, strerror(err), errno_hint(err));
+        cli_error("cannot write %s: %s%s", file, strerror(err), errno_hint(err));
         return errno_exit(err);
     }
-    reload_systemd("enable");
+    reload_systemd();
     printf("%s: written: %s is judged from its next start: systemctl restart %s; the way back: pinshim disable "
            "--unit %s\n",
            file, unit, unit, unit);
@@ -504,7 +504,7 @@ static int enable_run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:c:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
         switch (c) {
         case 'c': explicit = optarg; break;
         case 'u': unit_arg = optarg; break;
@@ -516,31 +516,31 @@ static int enable_run(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        cli_error("enable: unexpected argument \"%s\" (try: pinshim enable --help)", argv[optind]);
+        cli_error("unexpected argument \"%s\" (try: pinshim enable --help)", argv[optind]);
         return EX_USAGE;
     }
     if (explicit && !unit_arg) {
-        cli_error("enable: -c is for --unit: every process reads " SYSCONFDIR "/pinshim.conf; "
+        cli_error("-c is for --unit: every process reads " SYSCONFDIR "/pinshim.conf; "
                   "put CONF there with 'pinshim apply CONF'");
         return EX_USAGE;
     }
     if (unit_arg && !unit_name(unit_arg, unit, sizeof unit)) {
-        cli_error("enable: \"%s\" is not a unit name", unit_arg);
+        cli_error("\"%s\" is not a unit name", unit_arg);
         return EX_USAGE;
     }
-    int rc = preload_entry("enable", library, entry, sizeof entry);
+    int rc = preload_entry(library, entry, sizeof entry);
     if (rc)
         return rc;
     if (explicit) {
         if (!realpath(explicit, config)) {
-            cli_error("enable: %s: %s", explicit, strerror(errno));
+            cli_error("%s: %s", explicit, strerror(errno));
             return EX_NOINPUT;
         }
     } else {
         snprintf(config, sizeof config, SYSCONFDIR "/pinshim.conf");
     }
     if (config[strcspn(config, "\"\\%\n")]) {
-        cli_error("enable: the config path \"%s\" has a character a unit file cannot hold", config);
+        cli_error("the config path \"%s\" has a character a unit file cannot hold", config);
         return EX_USAGE;
     }
     /* The programs read the config as they are: the check runs as the
@@ -548,11 +548,11 @@ static int enable_run(int argc, char **argv)
     rc = check_config(config, NULL, 0);
     fflush(stdout);
     if (rc != EX_OK) {
-        cli_error("enable: %s has an error: nothing was changed (with it, every TLS connection of %s "
+        cli_error("%s has an error: nothing was changed (with it, every TLS connection of %s "
                   "would fail)", config, unit_arg ? unit : "every program");
         return rc == EX_NOINPUT ? EX_NOINPUT : EX_CONFIG;
     }
-    if ((rc = trial("enable", entry, unit_arg ? config : NULL)) != 0)
+    if ((rc = trial(entry, unit_arg ? config : NULL)) != 0)
         return rc;
     return unit_arg ? enable_unit(unit, entry, config) : enable_preload(entry);
 }
@@ -561,16 +561,16 @@ static int disable_preload(void)
 {
     char *text = NULL, *next;
     unsigned removed = 0;
-    int rc = read_preload("disable", &text);
+    int rc = read_preload(&text);
     if (rc)
         return rc;
     if (!(next = preload_remove(text, &removed))) {
         free(text);
-        cli_error("disable: out of memory");
+        cli_error("out of memory");
         return EX_OSERR;
     }
     if (strcmp(next, text) != 0)
-        rc = write_preload("disable", next);
+        rc = write_preload(next);
     if (!rc && removed)
         printf(PRELOAD_FILE ": pinshim taken out: programs started from now on are not judged (restart "
                "running ones)\n");
@@ -603,12 +603,12 @@ static int disable_unit(const char *unit)
     if (mine == 0)
         return 1;
     if (mine < 0) {
-        cli_error("disable: %s was not written by pinshim enable: left as it is", file);
+        cli_error("%s was not written by pinshim enable: left as it is", file);
         return EX_DATAERR;
     }
     if (unlink(file) != 0) {
         int err = errno;
-        cli_error("disable: cannot remove %s: %s%s", file, strerror(err), errno_hint(err));
+        cli_error("cannot remove %s: %s%s", file, strerror(err), errno_hint(err));
         return errno_exit(err);
     }
     (void)rmdir(dir); /* only when empty: the unit's other drop-ins stay */
@@ -644,7 +644,7 @@ static int disable_all_units(void)
     }
     closedir(d);
     if (any)
-        reload_systemd("disable");
+        reload_systemd();
     return rc;
 }
 
@@ -663,7 +663,7 @@ static int disable_run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
         case 'u': unit_arg = optarg; break;
         case 'a': all = true; break;
@@ -674,23 +674,23 @@ static int disable_run(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        cli_error("disable: unexpected argument \"%s\" (try: pinshim disable --help)", argv[optind]);
+        cli_error("unexpected argument \"%s\" (try: pinshim disable --help)", argv[optind]);
         return EX_USAGE;
     }
     if (unit_arg && all) {
-        cli_error("disable: --unit and --all exclude each other");
+        cli_error("--unit and --all exclude each other");
         return EX_USAGE;
     }
     if (unit_arg) {
         if (!unit_name(unit_arg, unit, sizeof unit)) {
-            cli_error("disable: \"%s\" is not a unit name", unit_arg);
+            cli_error("\"%s\" is not a unit name", unit_arg);
             return EX_USAGE;
         }
         int rc = disable_unit(unit);
         if (rc == 1)
             printf("%s: pinshim is not enabled for it\n", unit);
         else if (rc == 0)
-            reload_systemd("disable");
+            reload_systemd();
         return rc == 1 ? EX_OK : rc;
     }
     int rc = disable_preload();

@@ -77,11 +77,11 @@ static int find_library(char *out)
     if (env && *env) {
         struct stat st;
         if (stat(env, &st) != 0 || access(env, R_OK) != 0 || !realpath(env, out)) {
-            cli_error("exec: PINSHIM_LIBRARY=%s: %s", env, strerror(errno));
+            cli_error("PINSHIM_LIBRARY=%s: %s", env, strerror(errno));
             return EX_OSFILE;
         }
         if (!S_ISREG(st.st_mode)) {
-            cli_error("exec: PINSHIM_LIBRARY=%s: not a regular file", env);
+            cli_error("PINSHIM_LIBRARY=%s: not a regular file", env);
             return EX_OSFILE;
         }
         return 0;
@@ -105,7 +105,7 @@ static int find_library(char *out)
     }
     if (try_path(PKGLIBDIR, LIBNAME, out))
         return 0;
-    cli_error("exec: cannot find " LIBNAME " (not in the build tree of this pinshim, nor in %s); "
+    cli_error("cannot find " LIBNAME " (not in the build tree of this pinshim, nor in %s); "
               "set PINSHIM_LIBRARY to its path",
               PKGLIBDIR);
     return EX_OSFILE;
@@ -172,14 +172,14 @@ static int run(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        cli_error("exec: which command? (try 'pinshim exec --help')");
+        cli_error("which command? (try 'pinshim exec --help')");
         return EX_USAGE;
     }
 
     if ((rc = find_library(lib)) != 0)
         return rc;
     if (strpbrk(lib, " :")) {
-        cli_error("exec: the library path \"%s\" has a space or colon, which LD_PRELOAD cannot hold", lib);
+        cli_error("the library path \"%s\" has a space or colon, which LD_PRELOAD cannot hold", lib);
         return EX_OSFILE;
     }
 
@@ -188,11 +188,11 @@ static int run(int argc, char **argv)
      * TLS connection of COMMAND fail. */
     path = cli_config_path(conf);
     if (!realpath(path, abs_conf)) {
-        cli_error("exec: %s: cannot read the config: %s", path, strerror(errno));
+        cli_error("%s: cannot read the config: %s", path, strerror(errno));
         return EX_NOINPUT;
     }
     if (!(policy = policy_load(abs_conf))) {
-        cli_error("exec: out of memory");
+        cli_error("out of memory");
         return EX_OSERR;
     }
     if (policy->error) {
@@ -204,13 +204,13 @@ static int run(int argc, char **argv)
     /* So is an unknown PINSHIM_MODE (the library fails closed on it). */
     const char *mode = getenv("PINSHIM_MODE");
     if (!report && mode && *mode && mode_from_text(mode) == MODE_INHERIT) {
-        cli_error("exec: PINSHIM_MODE must be enforce, report or off, not \"%s\"", mode);
+        cli_error("PINSHIM_MODE must be enforce, report or off, not \"%s\"", mode);
         return EX_CONFIG;
     }
 
     if (set_preload(lib) != 0 || setenv("PINSHIM_CONFIG", abs_conf, 1) != 0 ||
         (report && setenv("PINSHIM_MODE", "report", 1) != 0)) {
-        cli_error("exec: cannot set the environment: %s", strerror(errno));
+        cli_error("cannot set the environment: %s", strerror(errno));
         return EX_OSERR;
     }
     /* DESIGN 12: nobody should believe a program is pinned when it is not.
@@ -228,11 +228,11 @@ static int run(int argc, char **argv)
     execvp(argv[optind], argv + optind);
     int e = errno;
     if (e == ENOENT) {
-        cli_error("exec: %s: %s", argv[optind],
+        cli_error("%s: %s", argv[optind],
                   strchr(argv[optind], '/') ? "No such file or directory" : "command not found");
         return 127;
     }
-    cli_error("exec: %s: %s", argv[optind], strerror(e));
+    cli_error("%s: %s", argv[optind], strerror(e));
     return 126;
 }
 

@@ -119,12 +119,12 @@ static int run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:f:c:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:c:h", options, NULL)) != -1) {
         switch (c) {
         case 'f':
             x.format = find_format(optarg);
             if (!x.format) {
-                cli_error("export: unknown format \"%s\" (android, trustkit, okhttp, curl or hpkp)", optarg);
+                cli_error("unknown format \"%s\" (android, trustkit, okhttp, curl or hpkp)", optarg);
                 return EX_USAGE;
             }
             break;
@@ -136,7 +136,7 @@ static int run(int argc, char **argv)
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (errno || end == optarg || *end || v < 0 || v > 0x7fffffffL) {
-                cli_error("export: --max-age takes a number of seconds, not \"%s\"", optarg);
+                cli_error("--max-age takes a number of seconds, not \"%s\"", optarg);
                 return EX_USAGE;
             }
             x.max_age = v;
@@ -144,7 +144,7 @@ static int run(int argc, char **argv)
         }
         case OPT_REPORT_URI:
             if (!*optarg || strpbrk(optarg, "\"\\ \t\r\n;")) {
-                cli_error("export: --report-uri takes a URI without quotes, spaces or ';'");
+                cli_error("--report-uri takes a URI without quotes, spaces or ';'");
                 return EX_USAGE;
             }
             x.report_uri = optarg;
@@ -161,24 +161,24 @@ static int run(int argc, char **argv)
     }
     if (optind < argc) {
         if (explicit || argc - optind > 1) {
-            cli_error("export: one config only (try: pinshim export --help)");
+            cli_error("one config only (try: pinshim export --help)");
             return EX_USAGE;
         }
         explicit = argv[optind];
     }
     if (!x.format) {
-        cli_error("export: --format is required: android, trustkit, okhttp, curl or hpkp");
+        cli_error("--format is required: android, trustkit, okhttp, curl or hpkp");
         return EX_USAGE;
     }
     if ((x.report_uri || x.max_age != HPKP_MAX_AGE_DEFAULT) && !x.format->header_options) {
-        cli_error("export: --max-age and --report-uri are for --format hpkp");
+        cli_error("--max-age and --report-uri are for --format hpkp");
         return EX_USAGE;
     }
     x.path = cli_config_path(explicit);
 
     struct policy *p = policy_load(x.path);
     if (!p) {
-        cli_error("export: out of memory");
+        cli_error("out of memory");
         return EX_OSERR;
     }
     if (p->error) {
@@ -194,7 +194,7 @@ static int run(int argc, char **argv)
     x.now = time(NULL);
     x.keep = calloc(p->nentries ? p->nentries : 1, sizeof *x.keep);
     if (!x.keep) {
-        cli_error("export: out of memory");
+        cli_error("out of memory");
         policy_free(p);
         return EX_OSERR;
     }
@@ -217,10 +217,10 @@ static int run(int argc, char **argv)
 
     int status = EX_OK;
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("export: cannot write the output");
+        cli_error("cannot write the output");
         status = EX_IOERR;
     } else if (p->nentries > 0 && exported == 0) {
-        cli_error("export: none of the %zu entries of %s can be exported for %s", p->nentries, x.path,
+        cli_error("none of the %zu entries of %s can be exported for %s", p->nentries, x.path,
                   x.format->title);
         status = 1;
     } else if (strict && x.warned > 0) {

@@ -142,7 +142,7 @@ static int run(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:f:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:h", options, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "text") == 0)
@@ -154,7 +154,7 @@ static int run(int argc, char **argv)
             else if (strcmp(optarg, "json") == 0)
                 format = FMT_JSON;
             else {
-                cli_error("pin: unknown format \"%s\" (text, pin, curl or json)", optarg);
+                cli_error("unknown format \"%s\" (text, pin, curl or json)", optarg);
                 return EX_USAGE;
             }
             break;
@@ -166,7 +166,7 @@ static int run(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        cli_error("pin: no FILE given ('-' reads standard input; try: pinshim pin --help)");
+        cli_error("no FILE given ('-' reads standard input; try: pinshim pin --help)");
         return EX_USAGE;
     }
 
@@ -229,7 +229,7 @@ static int run(int argc, char **argv)
             break;
         }
         if (fflush(stdout) != 0 || ferror(stdout)) {
-            cli_error("pin: cannot write the output");
+            cli_error("cannot write the output");
             status = EX_IOERR;
         }
     }

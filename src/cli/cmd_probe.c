@@ -177,7 +177,7 @@ static int print_json(const struct probe_result *r, const char *host, int port, 
     free(entry);
     if (!entry)
         j.t.failed = 1;
-    return jo_finish(&j, "probe");
+    return jo_finish(&j);
 }
 
 static int run(int argc, char **argv)
@@ -210,18 +210,18 @@ static int run(int argc, char **argv)
         case 'J': json = true; break;
         case 'T':
             if (cfg.nconnect_to == MAX_CONNECT_TO) {
-                cli_error("probe: at most %d --connect-to", MAX_CONNECT_TO);
+                cli_error("at most %d --connect-to", MAX_CONNECT_TO);
                 return EX_USAGE;
             }
             if (connect_to_parse(optarg, &rules[cfg.nconnect_to], why, sizeof why) != 0) {
-                cli_error("probe: %s", why);
+                cli_error("%s", why);
                 return EX_USAGE;
             }
             cfg.nconnect_to++;
             break;
         case 't':
             if ((cfg.timeout_ms = timeout_parse(optarg)) < 0) {
-                cli_error("probe: --timeout \"%s\": expected seconds, more than 0 and at most 3600", optarg);
+                cli_error("--timeout \"%s\": expected seconds, more than 0 and at most 3600", optarg);
                 return EX_USAGE;
             }
             break;
@@ -232,18 +232,18 @@ static int run(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        cli_error("probe: %s (try 'pinshim probe --help')",
+        cli_error("%s (try 'pinshim probe --help')",
                   optind == argc ? "which host? expected HOST[:PORT]" : "only one HOST[:PORT]");
         return EX_USAGE;
     }
     if (hostport_parse(argv[optind], 443, host, &port, why, sizeof why) < 0) {
-        cli_error("probe: %s", why);
+        cli_error("%s", why);
         return EX_USAGE;
     }
     if (servername) {
         int k = host_normalize(servername, sn);
         if (k < 0 || k == NAME_WILDCARD) {
-            cli_error("probe: --servername \"%s\" is no valid host name", servername);
+            cli_error("--servername \"%s\" is no valid host name", servername);
             return EX_USAGE;
         }
     }
@@ -257,7 +257,7 @@ static int run(int argc, char **argv)
         conf_path = cli_config_path(NULL);
     if (conf_path) {
         if (!(policy = policy_load(conf_path))) {
-            cli_error("probe: out of memory");
+            cli_error("out of memory");
             return EX_OSERR;
         }
         if (policy->error) {
@@ -270,12 +270,12 @@ static int run(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     if (!(cfg.ctx = probe_ctx_new(cafile, why, sizeof why))) {
-        cli_error("probe: %s", why);
+        cli_error("%s", why);
         policy_free(policy);
         return EX_NOINPUT;
     }
     if (!(r = malloc(sizeof *r))) {
-        cli_error("probe: out of memory");
+        cli_error("out of memory");
         rc = EX_OSERR;
         goto out;
     }
@@ -283,7 +283,7 @@ static int run(int argc, char **argv)
     struct probe_target t = { .host = host, .port = port, .servername = servername ? sn : NULL };
     const char *v6l = strchr(host, ':') ? "[" : "", *v6r = strchr(host, ':') ? "]" : "";
     if (probe_run(&cfg, &t, r) != 0) {
-        cli_error("probe %s%s%s:%d: %s", v6l, host, v6r, port, r->error);
+        cli_error("%s%s%s:%d: %s", v6l, host, v6r, port, r->error);
         rc = EX_UNAVAILABLE;
         goto out;
     }
@@ -334,7 +334,7 @@ static int run(int argc, char **argv)
     }
     print_entry(stdout, r, port, cafile);
     if (fflush(stdout) != 0) {
-        cli_error("probe: cannot write the output");
+        cli_error("cannot write the output");
         rc = EX_IOERR;
     }
 out:

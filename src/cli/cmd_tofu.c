@@ -51,7 +51,7 @@ static int list_json(const char *state, const struct tofu_record *all, int n)
         jo_string(&j, "learned", when);
         jo_end(&j);
     }
-    return jo_finish(&j, "tofu");
+    return jo_finish(&j);
 }
 
 static int list(const char *state, int json)
@@ -69,7 +69,7 @@ static int list(const char *state, int json)
         /* Nothing can ever be learned there: say why rather than wait. */
         char dir[4096];
         if (cli_state_folder(state, dir, sizeof dir) == 0)
-            cli_error("tofu: %s: its folder %s is missing: trust on first use learns nothing there "
+            cli_error("%s: its folder %s is missing: trust on first use learns nothing there "
                       "(make install, or the package, creates it)", state, dir);
     }
     if (json) {
@@ -107,7 +107,8 @@ static int run(int argc, char **argv)
     int c, rc, json = 0;
 
     memset(&rec, 0, sizeof rec);
-    while ((c = getopt_long(argc, argv, "c:p:k:h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":c:p:k:h", options, NULL)) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'k': kind = optarg; break;
@@ -115,18 +116,18 @@ static int run(int argc, char **argv)
         case 'p': {
             const char *bad;
             if (rec.npins == CHAIN_MAX) {
-                cli_error("tofu: at most %d pins", CHAIN_MAX);
+                cli_error("at most %d pins", CHAIN_MAX);
                 return EX_USAGE;
             }
             if (pin_parse(optarg, &rec.pins[rec.npins], &bad) != 0) {
-                cli_error("tofu: bad pin \"%s\": %s", optarg, bad);
+                cli_error("bad pin \"%s\": %s", optarg, bad);
                 return EX_USAGE;
             }
             rec.npins++;
             break;
         }
         case 'h': return cli_usage(&cmd_tofu, EX_OK);
-        default: return cli_usage(&cmd_tofu, EX_USAGE);
+        default: cli_bad_option("tofu", c, argv); return EX_USAGE;
         }
     }
     if (optind >= argc)
@@ -145,12 +146,12 @@ static int run(int argc, char **argv)
     }
     rc = EX_USAGE;
     if (json && strcmp(action, "list") != 0) {
-        cli_error("tofu: --json is for list only");
+        cli_error("--json is for list only");
     } else if (strcmp(action, "list") == 0 && optind == argc) {
         rc = list(p->state_path, json);
     } else if ((strcmp(action, "forget") == 0 || strcmp(action, "trust") == 0) && optind + 1 == argc) {
         if (host_normalize(argv[optind], host) < 0) {
-            cli_error("tofu: \"%s\" is not a host name", argv[optind]);
+            cli_error("\"%s\" is not a host name", argv[optind]);
             rc = EX_USAGE;
         } else if (action[0] == 'f') {
             int r = tofu_forget(p->state_path, host, why, sizeof why);
@@ -161,14 +162,14 @@ static int run(int argc, char **argv)
                          : "no record for %s\n", host);
             rc = r < 0 ? EX_IOERR : EX_OK;
         } else if (rec.npins == 0) {
-            cli_error("tofu trust: give the pins with --pin");
+            cli_error("trust: give the pins with --pin");
             rc = EX_USAGE;
         } else {
             const struct host_entry *e = policy_lookup(p, host, 0);
             rec.kind = kind ? (strcmp(kind, "leaf") == 0 ? TOFU_LEAF : strcmp(kind, "chain") == 0 ? TOFU_CHAIN : TOFU_NONE)
                             : (e && e->tofu != TOFU_NONE ? e->tofu : TOFU_CHAIN);
             if (rec.kind == TOFU_NONE) {
-                cli_error("tofu trust: --kind must be leaf or chain");
+                cli_error("trust: --kind must be leaf or chain");
                 rc = EX_USAGE;
             } else {
                 snprintf(rec.host, sizeof rec.host, "%s", host);

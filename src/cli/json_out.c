@@ -79,17 +79,17 @@ void jo_null(struct json_out *j, const char *key)
     text_add(&j->t, "null", 4);
 }
 
-int jo_finish(struct json_out *j, const char *cmd)
+int jo_finish(struct json_out *j)
 {
     int rc = EX_OK;
     while (j->depth > 0)
         jo_end(j);
     text_add(&j->t, "\n", 1);
     if (j->t.failed) {
-        cli_error("%s: out of memory writing the JSON document", cmd);
+        cli_error("out of memory writing the JSON document");
         rc = EX_OSERR;
     } else if (fwrite(j->t.buf, 1, j->t.len, stdout) != j->t.len || fflush(stdout) != 0) {
-        cli_error("%s: cannot write: %s", cmd, strerror(errno));
+        cli_error("cannot write: %s", strerror(errno));
         rc = EX_IOERR;
     }
     text_free(&j->t);

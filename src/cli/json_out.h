@@ -30,7 +30,7 @@ void jo_null(struct json_out *j, const char *key);
 
 /* Writes the document and a newline to stdout, flushes, frees.  Returns 0,
  * or the exit status for the failure (EX_OSERR out of memory, EX_IOERR
- * cannot write), said on stderr with `cmd`. */
-int jo_finish(struct json_out *j, const char *cmd);
+ * cannot write), said on stderr. */
+int jo_finish(struct json_out *j);
 
 #endif

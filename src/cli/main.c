@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <errno.h>
+#include <unistd.h>
 
 static const struct command *const commands[] = {
     &cmd_pin,    &cmd_probe, &cmd_check,  &cmd_apply,  &cmd_exec, &cmd_enable,
@@ -16,10 +18,14 @@ static const struct command *const commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+const char *cli_command;
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("pinshim: ", stderr);
+    if (cli_command)
+        fprintf(stderr, "%s: ", cli_command);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -29,7 +35,10 @@ void cli_error(const char *fmt, ...)
 void cli_warning(const char *fmt, ...)
 {
     va_list ap;
-    fputs("pinshim: warning: ", stderr);
+    fputs("pinshim: ", stderr);
+    if (cli_command)
+        fprintf(stderr, "%s: ", cli_command);
+    fputs("warning: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -69,6 +78,84 @@ int cli_config_exit(const char *path)
     return EX_CONFIG;
 }
 
+int cli_read_stdin(size_t max, char **text)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    *text = NULL;
+    if (!buf)
+        return ENOMEM;
+    for (;;) {
+        if (len + 1 >= cap) {
+            if (cap > max + 1) {
+                free(buf);
+                return EFBIG;
+            }
+            char *more = realloc(buf, cap * 2);
+            if (!more) {
+                free(buf);
+                return ENOMEM;
+            }
+            buf = more;
+            cap *= 2;
+        }
+        ssize_t n = read(STDIN_FILENO, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            free(buf);
+            return err;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max) {
+        free(buf);
+        return EFBIG;
+    }
+    buf[len] = '\0';
+    *text = buf;
+    return 0;
+}
+
+int cli_stdin_file(char *path, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *text = NULL;
+    int err = cli_read_stdin((size_t)16 << 20, &text);
+    if (err || !text)
+        return err ? err : ENOMEM;
+    if (snprintf(path, len, "%s/pinshim-stdin.XXXXXX", tmp && *tmp ? tmp : "/tmp") >= (int)len) {
+        free(text);
+        return ENAMETOOLONG;
+    }
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        err = errno;
+        free(text);
+        return err;
+    }
+    size_t n = strlen(text), done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, text + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            err = errno;
+            break;
+        }
+        done += (size_t)w;
+    }
+    free(text);
+    if (close(fd) != 0 && !err)
+        err = errno;
+    if (err)
+        unlink(path);
+    return err;
+}
+
 int cli_usage(const struct command *cmd, int exit_code)
 {
     cmd->usage(exit_code == EX_OK ? stdout : stderr);
@@ -92,13 +179,13 @@ void cli_bad_option(const char *cmd, int opt, char **argv)
 {
     const char *arg = argv[optind - 1];
     if (opt == ':')
-        cli_error("%s: option %s needs an argument (try 'pinshim %s --help')", cmd, arg, cmd);
+        cli_error("option %s needs an argument (try 'pinshim %s --help')", arg, cmd);
     else if (strncmp(arg, "--", 2) != 0)
-        cli_error("%s: unknown option -%c (try 'pinshim %s --help')", cmd, optopt, cmd);
+        cli_error("unknown option -%c (try 'pinshim %s --help')", optopt, cmd);
     else if (optopt)
-        cli_error("%s: option %.*s takes no argument", cmd, (int)strcspn(arg, "="), arg);
+        cli_error("option %.*s takes no argument", (int)strcspn(arg, "="), arg);
     else
-        cli_error("%s: unknown option %s (try 'pinshim %s --help')", cmd, arg, cmd);
+        cli_error("unknown option %s (try 'pinshim %s --help')", arg, cmd);
 }
 
 static void general_usage(FILE *out)
@@ -152,5 +239,6 @@ int main(int argc, char **argv)
         cli_error("no command \"%s\" (try: pinshim help)", argv[1]);
         return EX_USAGE;
     }
+    cli_command = cmd->name;
     return cmd->run(argc - 1, argv + 1);
 }

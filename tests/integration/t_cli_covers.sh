@@ -325,10 +325,10 @@ run_plain "$PINSHIM_BIN" exec -c "$T/exec.conf" -- "$T/ran"
 check_rc 3
 check_out_has '^program ran$'
 [ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines, expected 1"
-check_err_has "^pinshim: $T/ran: openssl linked in statically: not coverable by a preload\$"
+check_err_has "^pinshim: exec: $T/ran: openssl linked in statically: not coverable by a preload\$"
 if [ -n "${BORING:-}" ]; then
     PATH=$T:$PATH run_plain "$PINSHIM_BIN" exec -c "$T/exec.conf" boring_peer
-    check_err_has "^pinshim: $BORING: other libssl \(.*\): NOT judged\$"
+    check_err_has "^pinshim: exec: $BORING: other libssl \(.*\): NOT judged\$"
 fi
 case_end
 

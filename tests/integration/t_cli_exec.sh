@@ -242,7 +242,7 @@ case_begin "exec -q / --quiet: an uncovered program runs, without exec's notice 
 pexec -c "$T/pass.conf" -- "$T/ownssl"
 check_rc 3
 check_out_has '^program ran$'
-check_err_has "^pinshim: $T/ownssl: openssl linked in statically: not coverable by a preload\$"
+check_err_has "^pinshim: exec: $T/ownssl: openssl linked in statically: not coverable by a preload\$"
 for q in -q --quiet; do
     pexec "$q" -c "$T/pass.conf" -- "$T/ownssl"
     [ "$RC" = 3 ] || case_fail "exec $q: exit $RC, expected 3"

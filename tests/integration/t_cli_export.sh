@@ -25,16 +25,16 @@ b64() { echo "${1#sha256/}"; }
 SOON=$(day +100)
 PAST=$(day -3)
 
-# check_warn FILE MARKER REGEX: "pinshim: warning: FILE:LINE: ..." on stderr.
+# check_warn FILE MARKER REGEX: "pinshim: export: warning: FILE:LINE: ..." on stderr.
 check_warn() {
     local l
     l=$(marker_line "$2" "$1")
-    grep -Eq -- "^pinshim: warning: $1:$l: .*$3" "$ERR" || case_fail "no warning /$3/ for $1:$l"
+    grep -Eq -- "^pinshim: export: warning: $1:$l: .*$3" "$ERR" || case_fail "no warning /$3/ for $1:$l"
 }
 check_no_warn() {
     local l
     l=$(marker_line "$2" "$1")
-    ! grep -Eq -- "^pinshim: warning: $1:$l: " "$ERR" || case_fail "unexpected warning for $1:$l"
+    ! grep -Eq -- "^pinshim: export: warning: $1:$l: " "$ERR" || case_fail "unexpected warning for $1:$l"
 }
 
 check_xml() {
@@ -330,7 +330,7 @@ printf 'hosts = (\n  { name = "a.example.com";\n    pins = [ "sha256/nope" ]; }\
 case_begin "invalid config: its FILE:LINE error on one line, nothing on stdout, exit 78"
 cli export --format android bad.conf
 check_rc 78
-check_err_has '^pinshim: bad\.conf:3: bad pin'
+check_err_has '^pinshim: export: bad\.conf:3: bad pin'
 [ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines"
 [ -s "$OUT" ] && case_fail "stdout is not empty"
 case_end

@@ -196,7 +196,7 @@ for f in "$P/leaf.key:PKCS#8 PEM" "$K/ec.trad.key:traditional EC PEM" "$K/ec.p8.
     *.der) check_pins "$(key_pin "$file" -inform DER)" ;;
     *) check_pins "$(key_pin "$file")" ;;
     esac
-    check_err_has '^pinshim: warning: .*private key'
+    check_err_has '^pinshim: pin: warning: .*private key'
     [ "$(wc -l < "$ERR")" = 1 ] || case_fail "the warning is not one line"
     case_end
 done

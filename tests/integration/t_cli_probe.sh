@@ -271,7 +271,7 @@ case_end
 case_begin "probe --connect-to a closed port: exit 69"
 probe --connect-to "pinned.test:443:127.0.0.1:$CP" pinned.test
 check_rc 69
-check_err_has "^pinshim: probe pinned\.test:443: connect to 127\.0\.0\.1:$CP"
+check_err_has "^pinshim: probe: pinned\.test:443: connect to 127\.0\.0\.1:$CP"
 case_end
 
 case_begin "probe of a server that never answers, --timeout 1: exit 69 within the bound"

@@ -191,7 +191,7 @@ good_conf "$LIVE"
 printf '/opt/gone/pinshim/libpinshim.so\n/opt/gone/libother.so\n' > "$PRELOAD"
 in_ns "$PINSHIM_BIN" enable --library "$PINSHIM_LIB"
 check_rc 0
-check_err_has 'warning: enable: /etc/ld\.so\.preload holds /opt/gone/libother\.so, which the loader cannot load'
+check_err_has '^pinshim: enable: warning: /etc/ld\.so\.preload holds /opt/gone/libother\.so, which the loader cannot load'
 check_err_lacks 'holds /opt/gone/pinshim'
 printf '%s\n' /opt/gone/libother.so "$PINSHIM_LIB" > "$T/preload.want"
 cmp -s "$PRELOAD" "$T/preload.want" || case_fail "got: $(cat "$PRELOAD")"
