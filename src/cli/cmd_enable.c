@@ -143,6 +143,49 @@ static int preload_entry(const char *library, char *out, size_t len)
     return 0;
 }
 
+/* `file` run with `argv` and `envp` (found in PATH when `search`), its
+ * standard output or error (`fd`) read whole into `out` (the first `len` - 1
+ * bytes kept, the rest drained so the child never blocks on a full pipe,
+ * NUL-terminated), the other stream sent to /dev/null; its wait status into
+ * `*status`.  Returns 0, or an errno value when it cannot be run. */
+static int capture(const char *file, bool search, char *const argv[], char *const envp[], int fd, char *out,
+                   size_t len, int *status)
+{
+    int fds[2];
+    out[0] = '\0'; /* a string whatever happens */
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return errno ? errno : EIO;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, fd == STDOUT_FILENO ? STDERR_FILENO : STDOUT_FILENO, "/dev/null",
+                                     O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], fd);
+    pid_t pid;
+    int rc = search ? posix_spawnp(&pid, file, &fa, NULL, argv, envp)
+                    : posix_spawn(&pid, file, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    size_t n = 0;
+    for (;;) {
+        char sink[256];
+        ssize_t r = n + 1 < len ? read(fds[0], out + n, len - 1 - n) : read(fds[0], sink, sizeof sink);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (n + 1 < len)
+            n += (size_t)r;
+    }
+    close(fds[0]);
+    out[n] = '\0';
+    if (rc != 0)
+        return rc;
+    *status = 0;
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
 /* A process started with `entry` preloaded (this program, --version) must
  * run without a word from the loader: a wrong path, class or a broken
  * library is caught here, not in every process on the machine. */
@@ -156,45 +199,13 @@ static int trial(const char *entry, const char *config)
         envp[1] = conf;
     }
     char *argv[] = { (char *)"pinshim", (char *)"--version", NULL };
-    int err_pipe[2];
-    if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-        cli_error("cannot try the library: %s", strerror(errno));
-        return EX_OSERR;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, err_pipe[1], STDERR_FILENO);
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    close(err_pipe[1]);
-    if (rc != 0) {
-        close(err_pipe[0]);
-        cli_error("cannot try the library: %s", strerror(rc));
-        return EX_OSERR;
-    }
     char said[1024];
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(err_pipe[0], said + n, sizeof said - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == sizeof said - 1) {
-            char sink[256]; /* the child must not block on a full pipe */
-            while (read(err_pipe[0], sink, sizeof sink) > 0)
-                ;
-            break;
-        }
-    }
-    close(err_pipe[0]);
-    said[n] = '\0';
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int err = capture("/proc/self/exe", false, argv, envp, STDERR_FILENO, said, sizeof said, &status);
+    if (err) {
+        cli_error("cannot try the library: %s", strerror(err));
+        return EX_OSERR;
+    }
     /* The loader's complaints about entries already in PRELOAD_FILE are not
      * the trial's: a stale pinshim line is what enable replaces; another
      * program's is left as it is, with a word. */
@@ -239,35 +250,9 @@ static bool systemd_running(void)
  * `len`); its exit status, or -1 when it cannot be run. */
 static int systemctl_output(char *const argv[], char *out, size_t len)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, "systemctl", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    size_t n = 0;
-    for (;;) {
-        char sink[256];
-        ssize_t r = n + 1 < len ? read(fds[0], out + n, len - 1 - n) : read(fds[0], sink, sizeof sink);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        if (n + 1 < len)
-            n += (size_t)r;
-    }
-    close(fds[0]);
-    out[n] = '\0';
-    if (rc != 0)
-        return -1;
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    if (capture("systemctl", true, argv, environ, STDOUT_FILENO, out, len, &status) != 0)
+        return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
