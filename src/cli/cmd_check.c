@@ -189,7 +189,7 @@ static void print_line_part(FILE *out, const char *s)
  * messages name the file the user gave (`shown_as`), not the copy. */
 static const char *checked_path, *shown_as;
 
-static void print_line(FILE *out, const char *s)
+static void put_line(FILE *out, const char *s)
 {
     size_t real_len = checked_path ? strlen(checked_path) : 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -201,6 +201,25 @@ static void print_line(FILE *out, const char *s)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
     }
     fputc('\n', out);
+}
+
+/* One write per line: stderr is unbuffered, and a config with thousands of
+ * errors would otherwise cost a write() per character. */
+static void print_line(FILE *out, const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        put_line(out, s);
+        return;
+    }
+    put_line(mem, s);
+    if (fclose(mem) == 0)
+        fwrite(buf, 1, len, out);
+    else
+        put_line(out, s);
+    free(buf);
 }
 
 /* ------------------------------------------------------------- helpers --- */
