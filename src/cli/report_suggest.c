@@ -70,7 +70,7 @@ static void entry(FILE *out, const struct tally_host *h)
         const struct tally_key *k = pick[i];
         fprintf(out, "      \"%s\"%s  # %s ", k->pin, i + 1 < n ? "," : " ", k->depth == 0 ? "leaf" : "issuer");
         comment(out, k->subject);
-        fprintf(out, "; %lu connections, matched %lu%s\n", k->events, k->matched,
+        fprintf(out, "; %lu connection%s, matched %lu%s\n", k->events, k->events == 1 ? "" : "s", k->matched,
                 k->unmatched && !k->matched ? ", NOT matched by the current pins" : "");
     }
     for (size_t i = 0; i < nfurther; i++) {

@@ -111,8 +111,8 @@ static void host_detail(FILE *out, const struct tally *t, const struct tally_hos
         fputc('\n', out);
         tally_time_text(k->first, a, sizeof a);
         tally_time_text(k->last, b, sizeof b);
-        fprintf(out, "    %*s  first %s, last %s, %lu connections, matched %lu", used, "", a, b, k->events,
-                k->matched);
+        fprintf(out, "    %*s  first %s, last %s, %lu connection%s, matched %lu", used, "", a, b, k->events,
+                k->events == 1 ? "" : "s", k->matched);
         if (k->not_after) {
             tally_time_text(k->not_after, a, sizeof a);
             fprintf(out, ", not after %s", a);

@@ -304,4 +304,15 @@ echo "# peak RSS: $small KiB for 50 000 records, $large KiB for 250 000"
     case_fail "peak RSS grew from $small KiB to $large KiB"
 case_end
 
+# The test log and the report's answers, kept as test artifacts (the HTML
+# page and its screenshot are t_report_html's).
+ART=${top_builddir:-.}/tests/artifacts
+if mkdir -p "$ART" 2>/dev/null; then
+    cp "$T/traffic.keep" "$ART/report-traffic.jsonl"
+    "$PINSHIM_BIN" report --now "$NOW" "$ART/report-traffic.jsonl" > "$ART/report.txt" 2>&1
+    "$PINSHIM_BIN" report --json --now "$NOW" "$ART/report-traffic.jsonl" > "$ART/report.json" 2>&1
+    "$PINSHIM_BIN" report --suggest "$ART/report-traffic.jsonl" > "$ART/report-suggest.conf" 2>&1
+    diag "artifacts: $ART/report-traffic.jsonl, report.txt, report.json, report-suggest.conf"
+fi
+
 finish
