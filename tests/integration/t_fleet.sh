@@ -15,7 +15,7 @@
 # carry exactly the library's JSON log lines to the central files, with the
 # machine name edge1, and the verdict counts (sum of "repeat", absent = 1) are
 # what the clients did.  Then `pinshim report --json` reads the central files
-# of one route.  Needs root (mount namespace) and rsyslogd; the machine's own
+# of each route alone (skipped when this build has no `pinshim report`).  Needs root (mount namespace) and rsyslogd; the machine's own
 # rsyslog, /etc/rsyslog.conf, /var/log and /dev/log are never used.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -371,23 +371,20 @@ case_end
 
 # ------------------------------------------------------------ the report ---
 
-# The syslog route's files only (*/pinshim.log): the file route's
-# (*/pinshim-json.log) carry the same events, and a report over both would
-# count each twice.
-if "$PINSHIM_BIN" report --help >/dev/null 2>&1; then
-    case_begin "pinshim report --json over the central files of one route (syslog): hosts, verdicts, states, the machine"
-    run_plain "$PINSHIM_BIN" report --json "$LOGDIR"/*/pinshim.log
-    check_rc 0
-    # shellcheck disable=SC2046
-    "$PYTHON3" - "$OUT" "$SERVER_PORT" "$MACHINE" $(did_args) > "$T/report.check" 2>&1 <<'PY' ||
+# Each route's files alone: the syslog route's (*/pinshim.log) and the file
+# route's (*/pinshim-json.log) carry the same events, so a report over both
+# would count each twice.  Both reports must say the same.
+cat > "$T/report_check.py" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
-port, machine = int(sys.argv[2]), sys.argv[3]
+port, machine, nlines = int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 did = {}
-for a in sys.argv[4:]:
+for a in sys.argv[5:]:
     k, _, n = a.rpartition("=")
     h, v, act = k.split("/")
     did.setdefault(h, {}).setdefault(v, {})[act] = int(n)
+assert doc["records"] == nlines and doc["skipped"] == 0, \
+    "records %r, skipped %r; the files have %d lines" % (doc["records"], doc["skipped"], nlines)
 states = {"pinned.test": "ready", "bad.test": "would_break", "a.wild.test": "blocking", "good.test": "unpinned"}
 hosts = {h["host"]: h for h in doc["hosts"]}
 assert sorted(hosts) == sorted(did), "hosts %s, expected %s" % (sorted(hosts), sorted(did))
@@ -407,8 +404,17 @@ total = sum(n for acts in did.values() for a in acts.values() for n in a.values(
 machines = {m["name"]: m["events"] for m in doc["machines"]}
 assert machines == {machine: total}, "machines %s, expected %s" % (machines, {machine: total})
 PY
-        case_fail "report: $(cat "$T/report.check")"
-    case_end
+if "$PINSHIM_BIN" report --help >/dev/null 2>&1; then
+    for route in pinshim:syslog pinshim-json:file; do
+        case_begin "pinshim report --json over the central files of the ${route#*:} route (*/${route%%:*}.log): hosts, verdicts, states, the machine"
+        run_plain "$PINSHIM_BIN" report --json "$LOGDIR"/*/"${route%%:*}.log"
+        check_rc 0
+        nlines=$(cat "$LOGDIR"/*/"${route%%:*}.log" | wc -l)
+        # shellcheck disable=SC2046
+        "$PYTHON3" "$T/report_check.py" "$OUT" "$SERVER_PORT" "$MACHINE" "$nlines" $(did_args) > "$T/report.check" 2>&1 ||
+            case_fail "report: $(cat "$T/report.check")"
+        case_end
+    done
 else
     skip "pinshim report --json over the central files (pinshim report is not in this build)"
 fi
