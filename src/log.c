@@ -126,19 +126,21 @@ static int open_syslog(void)
 
 /* Our own datagram to /dev/log, not syslog(3): openlog() would change the
  * host program's ident and options, and its socket would outlive our use.
- * The message is `cookie` and `msg` (without a trailing newline).  `whole`:
- * a message that does not fit the datagram is not sent (false returned), so
- * that a JSON object is never cut; else it is cut to fit. */
-static bool send_syslog(int priority, const char *cookie, const char *msg, size_t len, bool whole)
+ * The message is `msg` without a trailing newline, cut to fit the datagram;
+ * `cee`: "@cee: " before it (a JSON object), and never cut: a message that
+ * does not fit whole is not sent, and false is returned. */
+static bool send_syslog(int priority, const char *msg, size_t len, bool cee)
 {
     char buf[8192];
     if (len > 0 && msg[len - 1] == '\n')
         len--;
     if (len > sizeof buf)
         len = sizeof buf; /* longer than the datagram anyway: the rest is never read */
-    int n = snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: %s%.*s", LOG_AUTHPRIV | priority, (long)getpid(), cookie,
-                     (int)len, msg);
-    if (n <= 0 || (whole && (size_t)n >= sizeof buf))
+    int n = cee ? snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: @cee: %.*s", LOG_AUTHPRIV | priority, (long)getpid(),
+                           (int)len, msg)
+                : snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: %.*s", LOG_AUTHPRIV | priority, (long)getpid(),
+                           (int)len, msg);
+    if (n <= 0 || (cee && (size_t)n >= sizeof buf))
         return false;
     int fd = kept_fd(&kept_syslog);
     bool own = fd < 0;
@@ -279,8 +281,8 @@ static void emit(bool to_stderr, bool to_syslog, bool syslog_json, const char *j
 {
     if (line && to_stderr)
         write_stderr(line, line_len);
-    if (to_syslog && !(syslog_json && json && send_syslog(priority, "@cee: ", json, json_len, true)) && line)
-        send_syslog(priority, "", line + 9, line_len - 9, false); /* without "pinshim: " */
+    if (to_syslog && !(syslog_json && json && send_syslog(priority, json, json_len, true)) && line)
+        (void)send_syslog(priority, line + 9, line_len - 9, false); /* without "pinshim: " */
     if (json && json_path)
         append_json(json_path, json, json_len);
 }
@@ -447,5 +449,5 @@ void log_message(const struct log_targets *where, const char *msg)
     if (where->to_stderr)
         write_stderr(msg, len);
     if (where->to_syslog && len > 9 && strncmp(msg, "pinshim: ", 9) == 0)
-        (void)send_syslog(LOG_ERR, "", msg + 9, len - 9, false);
+        (void)send_syslog(LOG_ERR, msg + 9, len - 9, false);
 }
