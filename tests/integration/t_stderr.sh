@@ -469,6 +469,17 @@ assert len(human) == 1 and "]: allowed bad.test:" in human[0] and "verdict fail,
 PY
     case_end
 
+    if [ -x "$T/ownssl" ]; then
+        syslog_conf '"json"' -e false -v failures pinned.test "$PIN_UNRELATED"
+        case_begin "syslog = \"json\", a program with its own OpenSSL: the NOT COVERED notice as an @cee: object (verdict uncovered)"
+        ns_run "$T/ownssl" "$SERVER_PORT"
+        check_rc 0
+        check_out_has '^connected 1$'
+        check_log uncovered allowed '' 1
+        check_syslog cee uncovered=1 lines=1
+        case_end
+    fi
+
     syslog_conf true -e false -m report pinned.test "$PIN_INT" bad.test "$PIN_UNRELATED"
     case_begin "syslog = true: the human lines, not @cee:, repeats as \"[N more times within 60 s]\""
     ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
