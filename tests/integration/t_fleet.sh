@@ -279,11 +279,11 @@ start_central() {
 
 # start_edge: rsyslogd -n with edge.conf; up when its socket is there.
 start_edge() {
-    local i
+    local _
     "$RSYSLOGD" -n -f "$EDGE/rsyslog.conf" -i "$EDGE/rsyslogd.pid" >"$EDGE/out" 2>&1 </dev/null &
     EDGE_PID=$!
     _SERVER_PIDS="$_SERVER_PIDS $EDGE_PID"
-    for i in $(seq 1 300); do
+    for _ in $(seq 1 300); do
         [ -S "$DEVLOG" ] && return 0
         kill -0 "$EDGE_PID" 2>/dev/null || return 1
         sleep 0.05
