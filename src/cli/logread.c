@@ -174,8 +174,8 @@ static const char *after_cee(const char *s, const char *end)
  * word after an RFC 3339 time, the fourth after "Mmm dd hh:mm:ss". */
 static size_t header_machine(const char *line, const char *msg, const char **name)
 {
-    const char *word[4];
-    size_t wlen[4], n = 0;
+    const char *word[4] = { NULL };
+    size_t wlen[4] = { 0 }, n = 0;
     const char *p = line;
     if (*p == '<') { /* a raw "<PRI>" */
         const char *close = memchr(p, '>', (size_t)(msg - p));

@@ -373,9 +373,9 @@ static int by_events(const void *a, const void *b, void *arg)
 
 static void names_sort(struct tally_names *n)
 {
-    size_t order[TALLY_NAMES];
-    char *name[TALLY_NAMES];
-    unsigned long events[TALLY_NAMES];
+    size_t order[TALLY_NAMES] = { 0 };
+    char *name[TALLY_NAMES] = { NULL };
+    unsigned long events[TALLY_NAMES] = { 0 };
     for (size_t i = 0; i < n->n; i++)
         order[i] = i;
     qsort_r(order, n->n, sizeof order[0], by_events, n);
