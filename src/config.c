@@ -158,6 +158,25 @@ static int get_stderr(struct loader *l, const config_setting_t *group, enum log_
     return 0;
 }
 
+/* log.syslog: true (the human line), false or "json" (CEE: "@cee: " and the
+ * JSON object). */
+static int get_syslog(struct loader *l, const config_setting_t *group, struct policy *p)
+{
+    const config_setting_t *s = config_setting_get_member(group, "syslog");
+    if (!s)
+        return 0;
+    if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+        p->log_syslog = config_setting_get_bool(s) != 0;
+        p->log_syslog_json = false;
+    } else if (config_setting_type(s) == CONFIG_TYPE_STRING && strcmp(config_setting_get_string(s), "json") == 0) {
+        p->log_syslog = true;
+        p->log_syslog_json = true;
+    } else {
+        return fail(l, s, "syslog must be true, false or \"json\"");
+    }
+    return 0;
+}
+
 /* A string member; *out stays unchanged when absent. */
 static int get_string(struct loader *l, const config_setting_t *group, const char *key, const char **out,
                       const config_setting_t **where)
@@ -222,7 +241,7 @@ static int load_log(struct loader *l, const config_setting_t *root)
         return fail(l, log, "log must be a group: log = { ... };");
     if (get_stderr(l, log, &l->p->log_stderr) && stop(l))
         return -1;
-    if (get_bool(l, log, "syslog", &l->p->log_syslog) && stop(l))
+    if (get_syslog(l, log, l->p) && stop(l))
         return -1;
     if (get_string(l, log, "json", &json, &at) && stop(l))
         return -1;

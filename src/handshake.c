@@ -86,7 +86,7 @@ static void log_verdict(const struct policy *p, const struct host_entry *entry, 
      * allowed by report mode, an error; passes, expired entries and expiry
      * warnings go to syslog and the JSON log only. */
     struct log_targets where = { p->log_stderr == LOG_STDERR_ALL || (p->log_stderr == LOG_STDERR_FAILURES && loud),
-                                 p->log_syslog, p->json_path };
+                                 p->log_syslog, p->json_path, p->log_syslog_json };
     struct event ev = { 0 };
     size_t nchain = (size_t)(in->nserved < CHAIN_MAX ? in->nserved : CHAIN_MAX);
     /* Heap: 16 certificates' names are 18 KiB (DESIGN 6, small stacks). */

@@ -125,26 +125,36 @@ static int open_syslog(void)
 }
 
 /* Our own datagram to /dev/log, not syslog(3): openlog() would change the
- * host program's ident and options, and its socket would outlive our use. */
-static void send_syslog(int priority, const char *msg, size_t len)
+ * host program's ident and options, and its socket would outlive our use.
+ * The message is `msg` without a trailing newline, cut to fit the datagram;
+ * `cee`: "@cee: " before it (a JSON object), and never cut: a message that
+ * does not fit whole is not sent, and false is returned. */
+static bool send_syslog(int priority, const char *msg, size_t len, bool cee)
 {
     char buf[8192];
+    if (len > 0 && msg[len - 1] == '\n')
+        len--;
+    if (len > sizeof buf)
+        len = sizeof buf; /* longer than the datagram anyway: the rest is never read */
+    int n = cee ? snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: @cee: %.*s", LOG_AUTHPRIV | priority, (long)getpid(),
+                           (int)len, msg)
+                : snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: %.*s", LOG_AUTHPRIV | priority, (long)getpid(),
+                           (int)len, msg);
+    if (n <= 0 || (cee && (size_t)n >= sizeof buf))
+        return false;
     int fd = kept_fd(&kept_syslog);
     bool own = fd < 0;
     if (own && (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-        return;
+        return true; /* nowhere to send it: the human line would not go either */
     struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
-    int n = snprintf(buf, sizeof buf, "<%d>pinshim[%ld]: %.*s", LOG_AUTHPRIV | priority, (long)getpid(),
-                     (int)(len > 0 && msg[len - 1] == '\n' ? len - 1 : len), msg);
-    if (n > 0) {
-        size_t out = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
-        if (own)
-            (void)sendto(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof addr);
-        else
-            (void)send(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL);
-    }
+    size_t out = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    if (own)
+        (void)sendto(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof addr);
+    else
+        (void)send(fd, buf, out, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (own)
         close(fd);
+    return true;
 }
 
 static void append_json(const char *path, const char *line, size_t len)
@@ -232,7 +242,7 @@ struct pending {
     char *line;                 /* its stderr line, without "\n" */
     char *json_path;            /* copied: the policy it came from may be gone */
     int priority;
-    bool to_stderr, to_syslog;
+    bool to_stderr, to_syslog, syslog_json;
 };
 
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -264,13 +274,15 @@ static uint64_t event_key(const struct event *ev)
     return h;
 }
 
-static void emit(bool to_stderr, bool to_syslog, const char *json_path, int priority, const char *line,
-                 size_t line_len, const char *json, size_t json_len)
+/* syslog_json: syslog gets "@cee: " and the JSON object when there is one
+ * and it fits whole, else the human line. */
+static void emit(bool to_stderr, bool to_syslog, bool syslog_json, const char *json_path, int priority,
+                 const char *line, size_t line_len, const char *json, size_t json_len)
 {
     if (line && to_stderr)
         write_stderr(line, line_len);
-    if (line && to_syslog)
-        send_syslog(priority, line + 9, line_len - 9); /* without "pinshim: " */
+    if (to_syslog && !(syslog_json && json && send_syslog(priority, json, json_len, true)) && line)
+        (void)send_syslog(priority, line + 9, line_len - 9, false); /* without "pinshim: " */
     if (json && json_path)
         append_json(json_path, json, json_len);
 }
@@ -292,7 +304,7 @@ static void close_window(struct pending *p)
             text_printf(&line, "%s [%lu more times within %d s]\n", p->line, p->count, WINDOW_SECONDS);
         if (p->json)
             text_printf(&json, "%s,\"repeat\":%lu}\n", p->json, p->count);
-        emit(p->to_stderr, p->to_syslog, p->json_path, p->priority, line.buf, line.len,
+        emit(p->to_stderr, p->to_syslog, p->syslog_json, p->json_path, p->priority, line.buf, line.len,
              json.failed ? NULL : json.buf, json.len);
         text_free(&line);
         text_free(&json);
@@ -359,6 +371,8 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
     struct text line = { 0 }, json = { 0 };
     uint64_t key = event_key(ev);
     time_t now = ev->time;
+    /* The JSON object is wanted by the JSON log, and by syslog = "json". */
+    bool want_json = where->json_path || (where->syslog_json && where->to_syslog);
 
     pthread_once(&fork_handler_once, register_fork_handler);
     pthread_mutex_lock(&pending_lock);
@@ -368,7 +382,7 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
     }
     if (where->to_stderr || where->to_syslog)
         report_line(ev, &line);
-    if (where->json_path)
+    if (want_json)
         report_json(ev, &json);
     if (npending == PENDING_MAX) {
         /* Full: the oldest window closes early, its count is not lost. */
@@ -386,17 +400,18 @@ void log_event(const struct log_targets *where, const struct event *ev, int sysl
     p->count = 0;
     p->to_stderr = where->to_stderr;
     p->to_syslog = where->to_syslog;
+    p->syslog_json = where->syslog_json;
     p->priority = syslog_priority;
     p->line = copy_without_tail(&line, 1);
-    p->json = where->json_path ? copy_without_tail(&json, 2) : NULL;
+    p->json = want_json ? copy_without_tail(&json, 2) : NULL;
     p->json_path = where->json_path ? strdup(where->json_path) : NULL;
-    if ((!line.buf || p->line) && (!where->json_path || (p->json && p->json_path))) {
+    if ((!line.buf || p->line) && (!want_json || p->json) && (!where->json_path || p->json_path)) {
         npending++;
         __atomic_store_n(&ever_pending, true, __ATOMIC_RELEASE);
     } else
         free_pending(p); /* no memory to remember it: every repeat is then written in full */
-    emit(where->to_stderr, where->to_syslog, where->json_path, syslog_priority, line.buf, line.len,
-         json.failed ? NULL : json.buf, json.len);
+    emit(where->to_stderr, where->to_syslog, where->syslog_json, where->json_path, syslog_priority, line.buf,
+         line.len, json.failed ? NULL : json.buf, json.len);
     pthread_mutex_unlock(&pending_lock);
     text_free(&line);
     text_free(&json);
@@ -434,5 +449,5 @@ void log_message(const struct log_targets *where, const char *msg)
     if (where->to_stderr)
         write_stderr(msg, len);
     if (where->to_syslog && len > 9 && strncmp(msg, "pinshim: ", 9) == 0)
-        send_syslog(LOG_ERR, msg + 9, len - 9);
+        (void)send_syslog(LOG_ERR, msg + 9, len - 9, false);
 }

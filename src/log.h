@@ -11,6 +11,10 @@ struct log_targets {
     bool to_stderr;
     bool to_syslog;
     const char *json_path;   /* NULL: none */
+    /* log.syslog = "json": a verdict goes to syslog as "@cee: " and the JSON
+     * object of the JSON log (CEE, what rsyslog's mmjsonparse reads), or as
+     * the human line when that datagram would not fit whole. */
+    bool syslog_json;
 };
 
 void log_event(const struct log_targets *where, const struct event *ev, int syslog_priority);
@@ -33,7 +37,8 @@ struct log_kit {
 void log_keep_open(struct log_kit *kit, bool to_syslog, const char *json_path);
 void log_jailed(struct log_kit *kit, bool jailed);
 
-/* A plain message (config errors): stderr and syslog. */
+/* A plain message (config errors): stderr and syslog, the human line in
+ * every syslog form. */
 void log_message(const struct log_targets *where, const char *line);
 
 #endif

@@ -52,6 +52,7 @@ struct policy {
     bool unpinned_block;
     enum log_stderr log_stderr;
     bool log_syslog;
+    bool log_syslog_json;    /* syslog = "json": verdicts go as "@cee: " + the JSON object */
     bool log_all_verdicts;   /* verdicts = "all" */
     const char *json_path;   /* NULL: no JSON log */
     const char *path;        /* the file this policy came from */

@@ -242,7 +242,7 @@ static void publish(struct snapshot *s)
  * thread's stack 32 KiB (DESIGN 6). */
 static void complain(const struct policy *p, const char *what1, const char *what2)
 {
-    struct log_targets where = { true, true, NULL };
+    struct log_targets where = { true, true, NULL, false };
     struct text line = { 0 };
     if (p && !p->error) {
         where.to_stderr = p->log_stderr != LOG_STDERR_NONE;
@@ -518,7 +518,8 @@ void runtime_uncovered(const char *what, bool why_unbound)
         return;
     if (runtime_covers_program(p) && policy_effective_mode(p, NULL) != MODE_OFF) {
         const char *failure = why_unbound ? bind_failure : "";
-        struct log_targets where = { p->log_stderr != LOG_STDERR_NONE || p->error, p->log_syslog || p->error, p->json_path };
+        struct log_targets where = { p->log_stderr != LOG_STDERR_NONE || p->error, p->log_syslog || p->error, p->json_path,
+                                     p->log_syslog_json };
         struct text reason = { 0 };
         text_printf(&reason, "this process does TLS with %s, which pinshim cannot judge%s%s: its connections are not pinned",
                     what && *what ? what : "a TLS library", failure[0] ? " (" : "", failure);

@@ -4,7 +4,8 @@ never touched).  KIND: dgram-read appends each datagram to GOT, one a line;
 dgram-full binds a datagram socket and never reads it (its queue fills);
 stream listens on a stream socket (what some syslog daemons offer) and never
 accepts.  GOT.ready is made once bound; the reader stops when GOT.stop
-appears, or after 60 s."""
+appears (having first read every datagram already queued: what was sent
+before GOT.stop was made is all in GOT), or after 60 s."""
 import os
 import socket
 import sys
@@ -26,6 +27,12 @@ if kind == "dgram-read":
                 f.flush()
             except socket.timeout:
                 pass
+        s.setblocking(False)
+        while True:
+            try:
+                f.write(s.recv(65536) + b"\n")
+            except (BlockingIOError, InterruptedError):
+                break
 else:
     while time.time() < end and not os.path.exists(got + ".stop"):
         time.sleep(0.1)

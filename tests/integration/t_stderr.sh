@@ -7,6 +7,8 @@
 # only.  "all": every logged verdict on stderr too.  false: nothing -- but a
 # config that failed to load cannot have said false, so its error is told.
 # Each case also reads the JSON log: the quiet verdicts are logged, not lost.
+# log.syslog = "json" (issue 13): verdicts at /dev/log as "@cee: " + the JSON
+# object (a reader at /dev/log in a private mount namespace).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gnutls_lib.sh"
@@ -282,6 +284,235 @@ no_pinshim_line
 [ ! -s "$LOG" ] || case_fail "JSON log: $(head -c 300 "$LOG")"
 case_end
 
+# -------------------------------------------------------- syslog = "json" ---
+
+# log.syslog = "json": every verdict reaches /dev/log as "@cee: " and the very
+# JSON object of the JSON log (CEE, what rsyslog's mmjsonparse reads), the
+# coalesced repeat line too; one that would not fit the datagram whole goes
+# as the human line.  true keeps the human line.  In a private mount
+# namespace /dev is a fresh tmpfs with a reader at /dev/log (devlog.py); the
+# system's /dev is never touched.
+cat > "$T/ns.sh" <<'NSEOF'
+# ns.sh GOT CMD...: inside `unshare -m`: a fresh /dev, a reader at /dev/log
+# appending each datagram to GOT; then CMD.
+set -u
+got=$1
+shift
+old=$NS_T/olddev
+mkdir -p "$old"
+mount --rbind /dev "$old" || exit 97
+mount -t tmpfs -o mode=755 none /dev || exit 97
+for n in null zero full random urandom tty; do
+    [ -e "$old/$n" ] || continue
+    : > "/dev/$n" && mount --bind "$old/$n" "/dev/$n" || exit 97
+done
+"$PYTHON3" "$DEVLOG_PY" dgram-read "$got" &
+reader=$!
+for _ in $(seq 1 200); do
+    [ -e "$got.ready" ] && break
+    sleep 0.05
+done
+[ -e "$got.ready" ] || exit 97
+"$@"
+rc=$?
+: > "$got.stop"
+wait "$reader"
+exit $rc
+NSEOF
+
+GOT=$T/syslog.got
+# ns_run CMD...: CMD preloaded (bounded), in the namespace; sets OUT ERR RC.
+ns_run() {
+    rm -f "$GOT" "$GOT.ready" "$GOT.stop"
+    _RUN_N=$((_RUN_N + 1))
+    OUT=$T/run$_RUN_N.out
+    ERR=$T/run$_RUN_N.err
+    RUN_CMD="(unshare -m, a reader at /dev/log) $*"
+    timeout -k 5 60 env NS_T="$T" PYTHON3="$PYTHON3" DEVLOG_PY="$_lib_dir/devlog.py" unshare -m --propagation private \
+        bash "$T/ns.sh" "$GOT" env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" \
+        "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+    [ "$RC" = 97 ] && case_fail "namespace set-up failed: $(head -c 300 "$ERR")"
+    check_timeout
+}
+
+# check_syslog FORM EXPECT...: what arrived at /dev/log against the JSON log.
+#   FORM cee: every message is "<PRI>pinshim[PID]: @cee: {...}", its object
+#     json.loads-able and equal to one line of the JSON log, one for one.
+#   FORM human: no message has "@cee:"; one message per JSON log line.
+#   EXPECT: VERDICT=EVENTS (sum of repeat, absent = 1, over the messages),
+#     lines=N (messages), repeats=N (messages with "repeat"), pri:VERDICT=P
+#     (the syslog priority of that verdict's messages), human:REGEX (some
+#     message is the human line matching REGEX).
+check_syslog() {
+    "$PYTHON3" - "$GOT" "$LOG" "$@" > "$T/syslog.check" 2>&1 <<'PY' || case_fail "syslog: $(cat "$T/syslog.check")"
+import json, re, sys
+got, log, form = sys.argv[1], sys.argv[2], sys.argv[3]
+raw = [m for m in open(got, "rb").read().split(b"\n") if m]
+assert raw, "nothing arrived at /dev/log"
+msgs = []
+for m in raw:
+    mm = re.match(rb"^<(\d+)>pinshim\[(\d+)\]: (.*)$", m, re.S)
+    assert mm, "not a pinshim syslog message: %r" % m[:300]
+    msgs.append((int(mm.group(1)), mm.group(3).decode("utf-8")))
+logged = [json.loads(l) for l in open(log) if l.strip()]
+cee = [(pri, json.loads(body[6:])) for pri, body in msgs if body.startswith("@cee: ")]
+human = [body for pri, body in msgs if not body.startswith("@cee: ")]
+key = lambda o: json.dumps(o, sort_keys=True)
+if form == "cee":
+    assert not human, "messages that are not @cee: %r" % [h[:200] for h in human]
+    assert all(isinstance(o, dict) for _, o in cee), "an @cee: message that is not an object"
+    assert sorted(key(o) for _, o in cee) == sorted(key(o) for o in logged), \
+        "the @cee objects are not the JSON log's lines:\n%s\n---\n%s" % (
+            "\n".join(key(o)[:300] for _, o in cee), "\n".join(key(o)[:300] for o in logged))
+else:
+    assert not cee, "@cee: messages: %r" % [key(o)[:200] for _, o in cee]
+    assert len(human) == len(logged), "%d messages for %d JSON log lines" % (len(human), len(logged))
+for want in sys.argv[4:]:
+    name, _, value = want.partition("=") if not want.startswith("human:") else ("human", "", want[6:])
+    if name == "human":
+        assert any(re.search(value, h) for h in human), "no human line matches /%s/: %r" % (value, [h[:200] for h in human])
+    elif name == "lines":
+        assert len(msgs) == int(value), "%d messages, expected %s" % (len(msgs), value)
+    elif name == "repeats":
+        n = sum(1 for _, o in cee if "repeat" in o)
+        assert n == int(value), "%d messages with repeat, expected %s" % (n, value)
+    elif name.startswith("pri:"):
+        pris = {pri for pri, o in cee if o.get("verdict") == name[4:]}
+        assert pris == {int(value)}, "priorities of %s: %s, expected %s" % (name[4:], pris, value)
+    else:
+        n = sum(o.get("repeat", 1) for _, o in cee if o.get("verdict") == name)
+        assert n == int(value), "%s: %d events in @cee messages, expected %s" % (name, n, value)
+PY
+}
+
+# syslog_conf VALUE ARGS...: write_conf ARGS, with log.syslog = VALUE.
+syslog_conf() {
+    local v=$1
+    shift
+    write_conf "$CONF" "$@"
+    sed -i "s/syslog = false;/syslog = $v;/" "$CONF"
+    grep -qF "syslog = $v;" "$CONF" || hard_error "syslog_conf: no syslog line in $CONF"
+}
+
+NS_SYSLOG=0
+if command -v unshare >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
+    timeout 10 unshare -m --propagation private sh -c \
+        "mkdir -p '$T/nsprobe' && mount -t tmpfs none '$T/nsprobe' && umount '$T/nsprobe'" 2>/dev/null; then
+    NS_SYSLOG=1
+fi
+
+if [ $NS_SYSLOG = 1 ]; then
+    # pinned.test passes, bad.test fails (report mode: allowed); three of
+    # each in one process: one line at once and one "repeat": 2 at exit.
+    syslog_conf '"json"' -e false -m report pinned.test "$PIN_INT" bad.test "$PIN_UNRELATED"
+    case_begin "syslog = \"json\", report mode: passes, failures and their coalesced repeats reach /dev/log as @cee: + the JSON log's objects"
+    ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
+        --threads 1 --count 6 --hosts pinned.test,bad.test --send "syslog json"
+    check_rc 0
+    check_out_has '^summary total ok=6 refused=0 '
+    no_pinshim_line
+    check_log pass allowed pinned.test 3
+    check_log fail allowed bad.test 3
+    check_log_fields
+    # LOG_AUTHPRIV (10 << 3) | LOG_INFO (6) for a pass, | LOG_WARNING (4) for a failure
+    check_syslog cee pass=3 fail=3 lines=4 repeats=2 pri:pass=86 pri:fail=84
+    case_end
+
+    syslog_conf '"json"' -e false -v failures pinned.test "$PIN_UNRELATED"
+    case_begin "syslog = \"json\", enforce mode, wrong pin twice: the refusal and its repeat as @cee: objects (LOG_ERR)"
+    ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
+        --threads 1 --count 2 --hosts pinned.test
+    check_rc 2
+    check_log fail blocked pinned.test 2
+    check_syslog cee fail=2 lines=2 repeats=1 pri:fail=83
+    case_end
+
+    syslog_conf '"json"' -e false -v all bad.test "$PIN_UNRELATED"
+    case_begin "syslog = \"json\", no JSON log file: the @cee: objects still arrive"
+    sed -i 's/ json = "[^"]*";//' "$CONF"
+    ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
+        --threads 1 --count 3 --hosts pinned.test,bad.test,pinned.test
+    check_rc 2
+    [ ! -s "$LOG" ] || case_fail "a JSON log was written: $(head -c 300 "$LOG")"
+    "$PYTHON3" - "$GOT" > "$T/nolog.check" 2>&1 <<'PY' || case_fail "syslog: $(cat "$T/nolog.check")"
+import json, sys
+objs = [json.loads(m.split(b"@cee: ", 1)[1]) for m in open(sys.argv[1], "rb").read().split(b"\n") if m]
+ev = {}
+for o in objs:
+    ev[(o["host"], o["verdict"], o["action"])] = ev.get((o["host"], o["verdict"], o["action"]), 0) + o.get("repeat", 1)
+assert ev == {("pinned.test", "unpinned", "allowed"): 2, ("bad.test", "fail", "blocked"): 1}, ev
+assert len(objs) == 3, objs
+PY
+    case_end
+
+    # 300 pins: the failure's JSON object is far longer than a datagram.
+    many=$("$PYTHON3" -c 'import base64, os; print(",".join(base64.b64encode(os.urandom(32)).decode() for _ in range(300)))')
+    syslog_conf '"json"' -e false -m report pinned.test "$PIN_INT" bad.test "$many"
+    case_begin "syslog = \"json\", a record longer than the datagram: the human line, never a cut JSON object"
+    ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
+        --threads 1 --count 2 --hosts pinned.test,bad.test
+    check_rc 0
+    check_log fail allowed bad.test 1
+    check_log pass allowed pinned.test 1
+    "$PYTHON3" - "$GOT" "$LOG" > "$T/long.check" 2>&1 <<'PY' || case_fail "syslog: $(cat "$T/long.check")"
+import json, sys
+msgs = [m.decode() for m in open(sys.argv[1], "rb").read().split(b"\n") if m]
+logged = [l for l in open(sys.argv[2]) if l.strip()]
+assert max(len(l) for l in logged) > 9000, "the long record is only %d bytes" % max(len(l) for l in logged)
+assert len(msgs) == 2, "%d messages: %r" % (len(msgs), [m[:200] for m in msgs])
+cee = [m for m in msgs if "@cee:" in m]
+assert len(cee) == 1 and json.loads(cee[0].split("@cee: ", 1)[1])["host"] == "pinned.test", [m[:200] for m in cee]
+human = [m for m in msgs if "@cee:" not in m]
+assert len(human) == 1 and "]: allowed bad.test:" in human[0] and "verdict fail, mode report" in human[0], \
+    [m[:300] for m in human]
+PY
+    case_end
+
+    if [ -x "$T/ownssl" ]; then
+        syslog_conf '"json"' -e false -v failures pinned.test "$PIN_UNRELATED"
+        case_begin "syslog = \"json\", a program with its own OpenSSL: the NOT COVERED notice as an @cee: object (verdict uncovered)"
+        ns_run "$T/ownssl" "$SERVER_PORT"
+        check_rc 0
+        check_out_has '^connected 1$'
+        check_log uncovered allowed '' 1
+        check_syslog cee uncovered=1 lines=1
+        case_end
+    fi
+
+    syslog_conf true -e false -m report pinned.test "$PIN_INT" bad.test "$PIN_UNRELATED"
+    case_begin "syslog = true: the human lines, not @cee:, repeats as \"[N more times within 60 s]\""
+    ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
+        --threads 1 --count 4 --hosts pinned.test,bad.test
+    check_rc 0
+    check_log pass allowed pinned.test 2
+    check_log fail allowed bad.test 2
+    check_syslog human lines=4 'human:^allowed pinned\.test:[0-9]+ .* verdict pass, mode report: ' \
+        'human:^allowed bad\.test:[0-9]+ .* verdict fail, mode report: .*\[1 more times within 60 s\]$'
+    case_end
+
+    syslog_conf false -e false -m report pinned.test "$PIN_INT" bad.test "$PIN_UNRELATED"
+    case_begin "syslog = false: nothing at /dev/log"
+    ns_run "$TEST_CLIENT" --host 127.0.0.1 --port "$SERVER_PORT" --cafile "$PKI/root.pem" \
+        --threads 1 --count 2 --hosts pinned.test,bad.test
+    check_rc 0
+    check_log fail allowed bad.test 1
+    [ ! -s "$GOT" ] || case_fail "syslog got: $(head -c 300 "$GOT")"
+    case_end
+else
+    skip "syslog = \"json\" at /dev/log (needs root and unshare -m with tmpfs mounts)"
+fi
+
+for bad in '"JSON"' '"cee"' '"human"' '1'; do
+    syslog_conf "$bad" pinned.test "$PIN_INT"
+    line=$(grep -n 'syslog = ' "$CONF" | cut -d: -f1)
+    case_begin "syslog = $bad: the config is refused with $CONF:$line, the connection too"
+    tc
+    check_rc 2
+    check_err_has "$CONF:$line: syslog must be true, false or \"json\""
+    case_end
+done
+
 # ------------------------------------------------------------ the value ---
 
 for bad in '"yes"' '"All"' '"failures"' '1'; do
@@ -301,6 +532,22 @@ run_plain "$PINSHIM_BIN" check "$CONF"
 check_rc 0
 check_err_lacks 'stderr must'
 check_out_has ' 0 errors'
+case_end
+
+syslog_conf '"json"' -e '"all"' pinned.test "$PIN_INT"
+case_begin "pinshim check: syslog = \"json\" is a valid config"
+run_plain "$PINSHIM_BIN" check "$CONF"
+check_rc 0
+check_err_lacks 'syslog must'
+check_out_has ' 0 errors'
+case_end
+
+syslog_conf '"cee"' pinned.test "$PIN_INT"
+line=$(grep -n 'syslog = ' "$CONF" | cut -d: -f1)
+case_begin "pinshim check: syslog = \"cee\" is an error with FILE:LINE"
+run_plain "$PINSHIM_BIN" check "$CONF"
+check_rc_not 0
+check_err_has "$CONF:$line: syslog must be true, false or \"json\""
 case_end
 
 write_conf "$CONF" -e '"loud"' pinned.test "$PIN_INT"

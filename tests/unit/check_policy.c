@@ -920,8 +920,43 @@ START_TEST(test_log_stderr_values)
 }
 END_TEST
 
+/* log.syslog: true (the human line, the default), false or "json" (CEE). */
+START_TEST(test_log_syslog_values)
+{
+    static const struct {
+        const char *text;
+        bool on, json;
+    } cases[] = {
+        { "", true, false },
+        { "log = { syslog = true; };\n", true, false },
+        { "log = { syslog = false; };\n", false, false },
+        { "log = { syslog = \"json\"; };\n", true, true },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct policy *p = load_ok(cases[i].text);
+        ck_assert(p->log_syslog == cases[i].on);
+        ck_assert(p->log_syslog_json == cases[i].json);
+        policy_free(p);
+    }
+}
+END_TEST
+
 START_TEST(test_error_log_values)
 {
+    /* Only "json" as a string; not "JSON", not "cee", not a number. */
+    expect_error("log = {\n"
+                 "  syslog = \"JSON\";\n"
+                 "};\n",
+                 2, "syslog must be true, false or \"json\"");
+    expect_error("log = {\n"
+                 "  stderr = true;\n"
+                 "  syslog = \"cee\";\n"
+                 "};\n",
+                 3, "syslog must be true, false or \"json\"");
+    expect_error("log = {\n"
+                 "  syslog = 1;\n"
+                 "};\n",
+                 2, "syslog must be true, false or \"json\"");
     expect_error("log = {\n"
                  "  stderr = true;\n"
                  "  verdicts = \"some\";\n"
@@ -1108,6 +1143,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_error_not_a_host_name);
     tcase_add_test(tc, test_error_ip_include_subdomains);
     tcase_add_test(tc, test_log_stderr_values);
+    tcase_add_test(tc, test_log_syslog_values);
     tcase_add_test(tc, test_error_log_values);
     tcase_add_test(tc, test_all_errors);
     suite_add_tcase(s, tc);
