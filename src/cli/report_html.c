@@ -251,7 +251,7 @@ static const char style[] =
     "td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
     "code,.pin{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;word-break:break-all}\n"
     ".badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;"
-    "vertical-align:middle}\n"
+    "vertical-align:middle;white-space:nowrap}\n"
     ".st-ready{background:var(--ok)}.st-would_break{background:var(--wb)}.st-blocking{background:var(--bl)}"
     ".st-unpinned{background:var(--mute)}\n"
     "tr.st-row-would_break td:first-child{border-left:4px solid var(--wb)}"
@@ -388,8 +388,8 @@ static void put_summary(struct page *p, struct tally_host *const *hs, size_t n, 
 
 /* ---------------------------------------------------------- timeline ---- */
 
-#define TL_LABEL_W 340.0 /* the labels, left of the plot */
-#define TL_PLOT_W 864.0  /* the columns */
+#define TL_LABEL_W 330.0 /* the labels, left of the plot */
+#define TL_PLOT_W 840.0  /* the columns */
 #define TL_RIGHT 16.0
 #define TL_TOP 8.0
 #define TL_ROW_H 18.0
@@ -473,12 +473,15 @@ static void put_timeline(struct page *p, const struct tally *t, const struct tal
              TL_ROW_H);
         putf(p, "<rect x=\"4\" y=\"%.1f\" width=\"10\" height=\"10\" rx=\"2\" fill=\"%s\"/>", y + 4, colour);
         putf(p, "<text class=\"lbl\" x=\"20\" y=\"%.1f\">", y + 13);
-        html_text_max(p, k->subject, 30, "(no subject)");
+        html_text_max(p, k->subject, 22, "(no subject)");
         put(p, " <tspan class=\"lbl-pin\">");
-        /* the pin's first characters: "sha256/" and 8 of base64 */
-        html_text_max(p, k->pin, 15, "");
-        putf(p, "</tspan> <tspan class=\"%s\">%s</tspan></text>\n", known ? "pinned" : "notpinned",
-             known ? "pinned" : k->depth == 0 ? "not pinned" : "");
+        /* the pin's first characters (after "sha256/") */
+        html_text_max(p, strncmp(k->pin, "sha256/", 7) == 0 ? k->pin + 7 : k->pin, 8, "");
+        put(p, "</tspan></text>");
+        if (known || k->depth == 0) /* an unpinned CA is the usual case: said in the table only */
+            putf(p, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s</text>",
+                 known ? "pinned" : "notpinned", TL_LABEL_W - 6, y + 13, known ? "pinned" : "not pinned");
+        put(p, "\n");
         if (first >= 0) /* a faint band from the first column to the last */
             putf(p, "<rect class=\"span\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                     "fill-opacity=\"0.25\"/>",
