@@ -438,7 +438,9 @@ static void put_timeline(struct page *p, const struct tally *t, const struct tal
     tally_time_text(tally_column_start(t, ncols), to, sizeof to);
     putf(p, "<figure class=\"timeline\" data-columns=\"%d\" data-t0=\"%lld\" data-width=\"%lld\">\n", ncols,
          (long long)t->t0, (long long)t->width);
-    putf(p, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"%.0f\" height=\"%.0f\" "
+    /* no xmlns: the HTML parser puts <svg> in the SVG namespace, and the page
+     * names no URL at all */
+    putf(p, "<svg role=\"img\" width=\"%.0f\" height=\"%.0f\" "
             "viewBox=\"0 0 %.0f %.0f\">\n",
          width, height, width, height);
     put(p, "<title>Served keys and connections over time for ");
