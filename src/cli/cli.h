@@ -15,7 +15,7 @@ struct command {
 };
 
 extern const struct command cmd_pin, cmd_probe, cmd_check, cmd_exec, cmd_audit, cmd_export, cmd_tofu, cmd_covers,
-    cmd_apply, cmd_enable, cmd_disable;
+    cmd_apply, cmd_enable, cmd_disable, cmd_report;
 
 /* The subcommand running (set by main before its run), NULL before. */
 extern const char *cli_command;

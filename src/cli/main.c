@@ -14,7 +14,7 @@
 
 static const struct command *const commands[] = {
     &cmd_pin,    &cmd_probe, &cmd_check,  &cmd_apply,  &cmd_exec, &cmd_enable,
-    &cmd_disable, &cmd_audit, &cmd_export, &cmd_tofu, &cmd_covers,
+    &cmd_disable, &cmd_audit, &cmd_export, &cmd_tofu, &cmd_covers, &cmd_report,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

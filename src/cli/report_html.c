@@ -183,10 +183,10 @@ static void put_time(struct page *p, time_t t)
     put(p, "</time>");
 }
 
-/* "curl (3), git (1) +2 more", or `none`. */
+/* "curl (3), git (1), + others (2)": names with their events, or `none`. */
 static void put_names(struct page *p, const struct tally_names *nm, const char *none)
 {
-    if (nm->n == 0 && nm->more_names == 0) {
+    if (nm->n == 0 && nm->more_events == 0) {
         put(p, "<span class=\"none\">");
         html_text(p, none);
         put(p, "</span>");
@@ -197,8 +197,9 @@ static void put_names(struct page *p, const struct tally_names *nm, const char *
         html_text(p, nm->name[i]);
         putf(p, "</span>&#160;(%lu)", nm->events[i]);
     }
-    if (nm->more_names)
-        putf(p, " <span class=\"more\" data-more=\"%lu\">+%lu more</span>", nm->more_names, nm->more_names);
+    if (nm->more_events) /* the names past TALLY_NAMES: only their events were counted */
+        putf(p, "%s<span class=\"more\" data-more-events=\"%lu\">+ others (%lu)</span>", nm->n ? ", " : "",
+             nm->more_events, nm->more_events);
 }
 
 static bool pin_known(const struct tally_host *h, const char *pin)
@@ -312,7 +313,14 @@ static void put_header(struct page *p, const struct tally *t, const struct repor
          o->lines, t->records, t->events, o->skipped);
     put(p, "<dt>Machines</dt><dd class=\"machines\">");
     put_names(p, &t->machines, "unknown (no machine names in the records)");
-    put(p, "</dd>\n</dl>\n");
+    put(p, "</dd>\n");
+    if (t->uncovered.n || t->uncovered.more_events) {
+        put(p, "<dt>Not judged</dt><dd class=\"uncovered\">");
+        put_names(p, &t->uncovered, "");
+        put(p, " <span class=\"more\">(programs whose TLS pinshim cannot judge: enforcing does not protect "
+               "them)</span></dd>\n");
+    }
+    put(p, "</dl>\n");
     if (t->failed)
         put(p, "<p class=\"warn\" id=\"incomplete\">Memory ran out while reading: these sums are incomplete.</p>\n");
     put(p, "</header>\n");

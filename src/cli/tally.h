@@ -50,7 +50,7 @@ struct tally_names {
     char *name[TALLY_NAMES];
     unsigned long events[TALLY_NAMES];
     size_t n;
-    unsigned long more_names;  /* distinct names not kept (counted once each; see tally.c) */
+    unsigned long more_events; /* events of the names not kept ("+N more") */
 };
 
 enum tally_class { TALLY_OK, TALLY_WOULD_BLOCK, TALLY_BLOCKED, TALLY_CLASSES };
@@ -117,7 +117,8 @@ struct tally {
     time_t t0, width;                  /* the time axis; width 0 until the first record */
     time_t first, last;
     unsigned long records, events;     /* lines counted, and the events they stand for */
-    struct tally_names machines;
+    struct tally_names machines;       /* the clients' hostnames, when the input carried them */
+    struct tally_names uncovered;      /* programs pinshim said it cannot judge (verdict uncovered) */
     bool failed;                       /* out of memory: the sums are incomplete */
 };
 
