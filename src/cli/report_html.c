@@ -167,6 +167,32 @@ static const char *const key_colour[] = {
 };
 #define NCOLOURS (sizeof key_colour / sizeof key_colour[0])
 
+/* The colours of a host's keys, in row order: each key's own (a hash of its
+ * pin, so that one key has one colour on every host), unless an earlier row
+ * of the host has it: then the next free one.  Two rows share a colour only
+ * past NCOLOURS keys. */
+static void key_colours(const struct tally_host *h, const size_t *idx, size_t nk, const char **colour)
+{
+    bool used[NCOLOURS] = { false };
+    size_t nused = 0;
+
+    for (size_t r = 0; r < nk; r++) {
+        uint32_t hash = 2166136261u; /* FNV-1a */
+        for (const unsigned char *c = (const unsigned char *)h->keys[idx[r]].pin; *c; c++)
+            hash = (hash ^ *c) * 16777619u;
+        size_t i = hash % NCOLOURS;
+        if (nused == NCOLOURS) {
+            memset(used, 0, sizeof used);
+            nused = 0;
+        }
+        while (used[i])
+            i = (i + 1) % NCOLOURS;
+        used[i] = true;
+        nused++;
+        colour[r] = key_colour[i];
+    }
+}
+
 static void put_time(struct page *p, time_t t)
 {
     char buf[32];
@@ -370,6 +396,16 @@ static void put_summary(struct page *p, struct tally_host *const *hs, size_t n, 
         put(p, "<p class=\"none\">No pinshim records in the input.</p>\n</section>\n");
         return;
     }
+    size_t by_state[TS_UNPINNED + 1] = { 0 };
+    for (size_t i = 0; i < n; i++)
+        by_state[tally_host_state(hs[i])]++;
+    putf(p, "<p class=\"states\" data-ready=\"%zu\" data-would-break=\"%zu\" data-blocking=\"%zu\" "
+            "data-unpinned=\"%zu\">%zu hosts: <span class=\"badge st-ready\">%zu ready</span> "
+            "<span class=\"badge st-would_break\">%zu would break</span> "
+            "<span class=\"badge st-blocking\">%zu blocking</span> "
+            "<span class=\"badge st-unpinned\">%zu unpinned</span></p>\n",
+         by_state[TS_READY], by_state[TS_WOULD_BREAK], by_state[TS_BLOCKING], by_state[TS_UNPINNED], n,
+         by_state[TS_READY], by_state[TS_WOULD_BREAK], by_state[TS_BLOCKING], by_state[TS_UNPINNED]);
     put(p, "<table class=\"summary\">\n<thead><tr><th>Host</th><th>State</th><th>Verdict</th>"
            "<th class=\"num\">Events</th><th class=\"num\">Would block</th><th class=\"num\">Blocked</th>"
            "<th class=\"num\">Days to earliest expiry</th></tr></thead>\n<tbody>\n");
@@ -424,7 +460,7 @@ static void put_tick(struct page *p, const struct tally *t, int col, int ncols, 
 }
 
 static void put_timeline(struct page *p, const struct tally *t, const struct tally_host *h, const size_t *idx,
-                         size_t nk)
+                         size_t nk, const char *const *colours)
 {
     int ncols = tally_columns_used(t);
 
@@ -465,7 +501,7 @@ static void put_timeline(struct page *p, const struct tally *t, const struct tal
                 last = i;
             }
         }
-        const char *colour = key_colour[r % NCOLOURS];
+        const char *colour = colours[r];
         double y = TL_TOP + (double)r * (TL_ROW_H + TL_ROW_GAP);
         bool known = pin_known(h, k->pin);
 
@@ -609,7 +645,8 @@ static void put_known(struct page *p, const struct tally_host *h)
     put(p, "</ul>\n");
 }
 
-static void put_keys(struct page *p, const struct tally_host *h, const size_t *idx, size_t nk)
+static void put_keys(struct page *p, const struct tally_host *h, const size_t *idx, size_t nk,
+                     const char *const *colours)
 {
     put(p, "<h3>Served keys</h3>\n");
     if (nk == 0) {
@@ -626,7 +663,7 @@ static void put_keys(struct page *p, const struct tally_host *h, const size_t *i
         html_text(p, k->pin);
         putf(p, "\" data-depth=\"%d\" data-events=\"%lu\" data-matched=\"%lu\"><td><span class=\"swatch\" "
                 "style=\"background:%s\"></span><code class=\"pin\">",
-             k->depth, k->events, k->matched, key_colour[r % NCOLOURS]);
+             k->depth, k->events, k->matched, colours[r]);
         html_text(p, k->pin);
         put(p, "</code></td><td class=\"subject\">");
         html_text_max(p, k->subject, 0, "(none)");
@@ -661,6 +698,7 @@ static void put_host(struct page *p, const struct tally *t, const struct tally_h
 {
     char verdict[1024];
     size_t idx[TALLY_KEYS_MAX];
+    const char *colours[TALLY_KEYS_MAX];
     size_t nk = key_order(h, idx);
     enum tally_state st = tally_host_state(h);
 
@@ -710,8 +748,9 @@ static void put_host(struct page *p, const struct tally *t, const struct tally_h
     put_by(p, h);
     put_known(p, h);
     put(p, "<h3>Timeline</h3>\n");
-    put_timeline(p, t, h, idx, nk);
-    put_keys(p, h, idx, nk);
+    key_colours(h, idx, nk, colours);
+    put_timeline(p, t, h, idx, nk, colours);
+    put_keys(p, h, idx, nk, colours);
     put(p, "</section>\n");
 }
 
