@@ -636,6 +636,30 @@ check_timeout() {
 }
 
 # check_out_has REGEX / check_err_has REGEX / ..._lacks
+# check_json PYTHON: stdout is one JSON document (nothing else) and PYTHON,
+# run with the document as `d`, raises nothing.  Its failures are the case's.
+check_json() {
+    local why
+    why=$("$PYTHON3" -c '
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+try:
+    d = json.loads(text)
+except ValueError as e:
+    print("stdout is not one JSON document: %s: %r" % (e, text[:300]))
+    sys.exit(0)
+if not text.endswith("}\n") or text.count("\n") != 1:
+    print("stdout is not one line with one object: %r" % text[:300])
+try:
+    exec(sys.argv[2], {"d": d, "re": __import__("re")})
+except AssertionError as e:
+    print("assertion failed: %s; the document: %s" % (e, json.dumps(d)[:600]))
+except Exception as e:
+    print("%s: %s; the document: %s" % (type(e).__name__, e, json.dumps(d)[:600]))
+' "$OUT" "$1" 2>&1)
+    [ -z "$why" ] || case_fail "$why"
+}
+
 check_out_has() { grep -Eq -- "$1" "$OUT" || case_fail "stdout lacks /$1/"; }
 check_err_has() { grep -Eq -- "$1" "$ERR" || case_fail "stderr lacks /$1/"; }
 check_out_lacks() { ! grep -Eq -- "$1" "$OUT" || case_fail "stdout has /$1/"; }
