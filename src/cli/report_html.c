@@ -163,7 +163,7 @@ static const char *const class_label[TALLY_CLASSES] = {
 /* The colours of the served keys, in row order (none of them the green,
  * amber and red of the connection classes). */
 static const char *const key_colour[] = {
-    "#1f6fb4", "#8e44ad", "#0f9aa8", "#8c564b", "#d6489b", "#5d6d1e", "#393b79", "#7f7f7f", "#b8860b", "#2c3e50",
+    "#1f6fb4", "#8e44ad", "#0f9aa8", "#8c564b", "#d6489b", "#5d6d1e", "#393b79", "#4b6bd6", "#b8860b", "#2c3e50",
 };
 #define NCOLOURS (sizeof key_colour / sizeof key_colour[0])
 

@@ -58,7 +58,7 @@ chrome() {
         if [ "$mode" = dom ]; then
             what=(--dump-dom)
         else
-            what=(--screenshot="$out" --window-size=1280,2000 --hide-scrollbars)
+            what=(--screenshot="$out" "--window-size=1280,2000" --hide-scrollbars)
         fi
         # shellcheck disable=SC2086
         timeout -k 5 60 $NONET "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
