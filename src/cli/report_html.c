@@ -64,18 +64,21 @@ static void put_bytes(struct page *p, const char *s, size_t n)
         failed(p);
 }
 
-/* The length of the valid, allowed UTF-8 sequence at s (1 to 4), or 0 when
- * the bytes there are not one: invalid or overlong UTF-8, a surrogate, a
- * code point past U+10FFFF, a control character (C0 but tab, newline and
- * return; DEL; C1) or U+FFFE/U+FFFF, which neither HTML nor XML allows. */
-static size_t utf8_ok(const unsigned char *s)
+/* The UTF-8 sequence at s (not at its NUL): its length, 1 for a byte that
+ * starts none; *allowed false when it is invalid or overlong, a surrogate,
+ * past U+10FFFF, a control character (C0 but tab, newline and return; DEL;
+ * C1) or U+FFFE/U+FFFF, which neither HTML nor XML allows. */
+static size_t utf8_seq(const unsigned char *s, bool *allowed)
 {
     unsigned c = s[0];
     uint32_t cp;
     size_t n;
 
-    if (c < 0x80)
-        return (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+    *allowed = false;
+    if (c < 0x80) {
+        *allowed = (c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r';
+        return 1;
+    }
     if (c >= 0xc2 && c <= 0xdf) {
         n = 2;
         cp = c & 0x1f;
@@ -86,18 +89,17 @@ static size_t utf8_ok(const unsigned char *s)
         n = 4;
         cp = c & 0x07;
     } else {
-        return 0;
+        return 1;
     }
     for (size_t i = 1; i < n; i++) {
         if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-            return 0;
+            return 1;
         cp = (cp << 6) | (s[i] & 0x3fu);
     }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff)
-        return 0;
-    if ((cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff)
-        return 0;
-    return n;
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 1;
+    *allowed = !((cp >= 0x80 && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff);
+    return n; /* a disallowed character is replaced whole */
 }
 
 /* s as HTML text or attribute value (double or single quoted): at most `max`
@@ -112,10 +114,13 @@ static void html_text_max(struct page *p, const char *s, size_t max, const char 
             put(p, "\xe2\x80\xa6"); /* ... */
             return;
         }
-        size_t run = 0, n;
+        size_t run = 0, n = 0;
+        bool allowed = false;
         /* the longest run needing no escape, written at once */
-        while (u[run] && (n = utf8_ok(u + run)) != 0 && u[run] != '&' && u[run] != '<' && u[run] != '>' &&
-               u[run] != '"' && u[run] != '\'' && (!max || chars < max)) {
+        while (u[run] && (!max || chars < max)) {
+            n = utf8_seq(u + run, &allowed);
+            if (!allowed || u[run] == '&' || u[run] == '<' || u[run] == '>' || u[run] == '"' || u[run] == '\'')
+                break;
             run += n;
             chars++;
         }
@@ -129,9 +134,9 @@ static void html_text_max(struct page *p, const char *s, size_t max, const char 
         case '>': put(p, "&gt;"); break;
         case '"': put(p, "&quot;"); break;
         case '\'': put(p, "&#39;"); break;
-        default: put(p, "\xef\xbf\xbd"); break; /* U+FFFD for a byte that is no allowed character */
+        default: put(p, "\xef\xbf\xbd"); break; /* U+FFFD for what is no allowed character */
         }
-        u++;
+        u += allowed ? 1 : n;
         chars++;
     }
 }

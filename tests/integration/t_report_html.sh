@@ -524,7 +524,8 @@ fi
 case_end
 
 # Strings from the log are attacker-influenced: a host name and a subject
-# with markup, ampersands and quotes, and a program name, all shown as text.
+# with markup, ampersands and quotes, and a program name, all shown as text;
+# control characters (C0, DEL, C1) become U+FFFD, which check_xml proves too.
 EVIL_HOST='evil<script>alert(1)</script>&"x'"'"'.test'
 EVIL_SUBJECT='CN=<img src=x onerror=alert(2)>&amp; "q" '"'"'s'"'"
 EVIL_PROGRAM='<b>prog</b>&'
@@ -536,6 +537,8 @@ r = [r for r in recs if r["host"] == "good.test"][0]
 r["host"], r["program"] = sys.argv[3], sys.argv[5]
 r["served_chain"][0]["subject"] = sys.argv[4]
 r["served_chain"][0]["pin"] = "sha256/" + "E" * 43 + "="
+r["served_chain"][1]["subject"] = "CN=bell\x07 esc\x1b[31m del\x7f c1\x85 end"
+r["served_chain"][1]["pin"] = "sha256/" + "F" * 43 + "="
 with open(sys.argv[2], "w") as f:
     f.write(json.dumps(r) + "\n")
 PYEOF
@@ -549,7 +552,8 @@ if [ -s "$T/evil.html" ]; then
         check_dom "$T/evil.dom" --nhosts 3 \
             --host "$EVIL_HOST:$port:ready:1:0" \
             --host "pinned.test:$ROT_PORT:would_break:$((NA + NB)):$NB" \
-            --text "$EVIL_HOST" --text "$EVIL_SUBJECT" --text "$EVIL_PROGRAM"
+            --text "$EVIL_HOST" --text "$EVIL_SUBJECT" --text "$EVIL_PROGRAM" \
+            --text $'CN=bell\xef\xbf\xbd esc\xef\xbf\xbd[31m del\xef\xbf\xbd c1\xef\xbf\xbd end'
         grep -q '<b>prog' "$T/evil.html" && case_fail "the program name is written unescaped"
     else
         case_fail "chromium did not dump the page's DOM"
