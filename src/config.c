@@ -1,5 +1,7 @@
 /* Config file (libconfig syntax, DESIGN 2) -> struct policy.  Every error names
- * FILE:LINE; the first one makes the whole policy fail closed. */
+ * FILE:LINE; the first one makes the whole policy fail closed.  The library
+ * stops there; `pinshim check` passes a sink (policy_load_all) and the loader
+ * goes on to the next setting, so that one run reports every error. */
 #include "config.h"
 #include "input.h"
 #include "policy.h"
@@ -24,8 +26,19 @@ int policy_index(struct policy *p);   /* policy.c */
 struct loader {
     struct policy *p;
     const char *path;
-    char error[MESSAGE_MAX];
+    const struct policy_sink *sink; /* NULL: stop at the first error */
+    unsigned nerrors;
+    char error[MESSAGE_MAX];        /* the first error, "FILE:LINE: message" */
+    char message[MESSAGE_MAX];      /* the latest, without "FILE:LINE: " */
 };
+
+/* After an error: stop, unless a sink collects every error.  Then the load
+ * goes on with the next key, pin or host entry; the policy fails all the
+ * same (load_with looks at nerrors). */
+static int stop(const struct loader *l)
+{
+    return l->nerrors > 0 && !l->sink;
+}
 
 static int fail(struct loader *l, const config_setting_t *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -61,18 +74,25 @@ static int element_line(const char *file, const config_setting_t *at)
     return found;
 }
 
+/* Records an error: the first one, as "FILE:LINE: message", is the policy's;
+ * each one goes to the sink if there is one.  Returns -1. */
 static int fail(struct loader *l, const config_setting_t *at, const char *fmt, ...)
 {
     va_list ap;
     const char *file = at && config_setting_source_file(at) ? config_setting_source_file(at) : l->path;
     int line = at ? element_line(file, at) : 0;
-    int n = line > 0 ? snprintf(l->error, sizeof l->error, "%s:%d: ", file, line)
-                     : snprintf(l->error, sizeof l->error, "%s: ", file);
-    if (n < 0 || (size_t)n >= sizeof l->error)
-        n = 0;
     va_start(ap, fmt);
-    vsnprintf(l->error + n, sizeof l->error - (size_t)n, fmt, ap);
+    vsnprintf(l->message, sizeof l->message, fmt, ap);
     va_end(ap);
+    if (l->nerrors++ == 0) {
+        int n = line > 0 ? snprintf(l->error, sizeof l->error, "%s:%d: ", file, line)
+                         : snprintf(l->error, sizeof l->error, "%s: ", file);
+        if (n < 0 || (size_t)n >= sizeof l->error)
+            n = 0;
+        snprintf(l->error + n, sizeof l->error - (size_t)n, "%s", l->message);
+    }
+    if (l->sink && l->sink->error)
+        l->sink->error(l->sink->ctx, file, line > 0 ? line : 0, l->message);
     return -1;
 }
 
@@ -200,17 +220,21 @@ static int load_log(struct loader *l, const config_setting_t *root)
         return 0;
     if (config_setting_type(log) != CONFIG_TYPE_GROUP)
         return fail(l, log, "log must be a group: log = { ... };");
-    if (get_stderr(l, log, &l->p->log_stderr) || get_bool(l, log, "syslog", &l->p->log_syslog))
+    if (get_stderr(l, log, &l->p->log_stderr) && stop(l))
         return -1;
-    if (get_string(l, log, "json", &json, &at))
+    if (get_bool(l, log, "syslog", &l->p->log_syslog) && stop(l))
+        return -1;
+    if (get_string(l, log, "json", &json, &at) && stop(l))
         return -1;
     if (json) {
-        if (json[0] != '/')
-            return fail(l, at, "log.json must be an absolute path");
-        if (!(l->p->json_path = arena_strdup(l->p->arena, json)))
+        if (json[0] != '/') {
+            if (fail(l, at, "log.json must be an absolute path") && stop(l))
+                return -1;
+        } else if (!(l->p->json_path = arena_strdup(l->p->arena, json))) {
             return fail(l, at, "out of memory");
+        }
     }
-    if (get_string(l, log, "verdicts", &verdicts, &at))
+    if (get_string(l, log, "verdicts", &verdicts, &at) && stop(l))
         return -1;
     if (verdicts) {
         if (strcmp(verdicts, "all") == 0)
@@ -237,32 +261,41 @@ static int get_warn_days(struct loader *l, const config_setting_t *group, int *o
     return 0;
 }
 
-static int load_pins(struct loader *l, const config_setting_t *group, struct host_entry *e)
+/* `name`: the entry's name for messages (e->name is NULL when the name is
+ * wrong); `tofu_given`: the entry has a tofu key, even a wrong one. */
+static int load_pins(struct loader *l, const config_setting_t *group, struct host_entry *e, const char *name,
+                     bool tofu_given)
 {
     const config_setting_t *pins = config_setting_get_member(group, "pins");
-    if (!pins && e->tofu != TOFU_NONE)
-        return 0; /* learned on first use */
+    if (!pins && tofu_given)
+        return 0; /* learned on first use (or the tofu key's error said it) */
     if (pins && e->tofu != TOFU_NONE)
-        return fail(l, pins, "host \"%s\" has both tofu and pins: use one or the other", e->name);
+        return fail(l, pins, "host \"%s\" has both tofu and pins: use one or the other", name);
     if (!pins)
-        return fail(l, group, "host \"%s\" has no pins (or tofu = \"leaf\" / \"chain\")", e->name);
+        return fail(l, group, "host \"%s\" has no pins (or tofu = \"leaf\" / \"chain\")", name);
     if (config_setting_type(pins) != CONFIG_TYPE_ARRAY && config_setting_type(pins) != CONFIG_TYPE_LIST)
         return fail(l, pins, "pins must be a list of strings: pins = [ \"sha256/...\" ];");
     int n = config_setting_length(pins);
     if (n <= 0)
-        return fail(l, pins, "host \"%s\" has an empty pin list", e->name);
+        return fail(l, pins, "host \"%s\" has an empty pin list", name);
     struct pin *out = arena_alloc(l->p->arena, (size_t)n * sizeof *out);
     if (!out)
         return fail(l, pins, "out of memory");
+    unsigned before = l->nerrors;
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(pins, (unsigned)i);
         const char *why;
-        if (config_setting_type(s) != CONFIG_TYPE_STRING)
-            return fail(l, s, "pins must be strings");
+        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+            if (fail(l, s, "pins must be strings") && stop(l))
+                return -1;
+            continue;
+        }
         const char *text = config_setting_get_string(s);
-        if (pin_parse(text, &out[i], &why) != 0)
-            return fail(l, s, "bad pin \"%s\": %s", text, why);
+        if (pin_parse(text, &out[i], &why) != 0 && fail(l, s, "bad pin \"%s\": %s", text, why) && stop(l))
+            return -1;
     }
+    if (l->nerrors != before)
+        return -1;
     e->pins = out;
     e->npins = (size_t)n;
     return 0;
@@ -273,64 +306,85 @@ static int load_entry(struct loader *l, const config_setting_t *group, struct ho
     const char *name = NULL, *expires = NULL;
     const config_setting_t *at = NULL;
     char norm[HOST_MAX];
+    int kind = -1;
 
     if (config_setting_type(group) != CONFIG_TYPE_GROUP)
         return fail(l, group, "each host must be a group: { name = \"...\"; pins = [ ... ]; }");
-    if (get_string(l, group, "name", &name, &at))
-        return -1;
-    if (!name)
-        return fail(l, group, "host entry without a name");
-    int kind = host_normalize(name, norm);
-    if (kind < 0)
-        return fail(l, at, "\"%s\" is not a host name, '*.' wildcard or IP address", name);
-    e->kind = (enum name_kind)kind;
     e->line = (int)config_setting_source_line(group);
-    e->name = arena_strdup(l->p->arena, norm);
-    if (!e->name)
-        return fail(l, at, "out of memory");
-    e->match_key = kind == NAME_WILDCARD ? e->name + 2 : e->name;
     e->mode = MODE_INHERIT;
     e->warn_days = -1;
+    if (get_string(l, group, "name", &name, &at) != 0) {
+        if (stop(l))
+            return -1;
+    } else if (!name) {
+        if (fail(l, group, "host entry without a name") && stop(l))
+            return -1;
+    } else if ((kind = host_normalize(name, norm)) < 0) {
+        if (fail(l, at, "\"%s\" is not a host name, '*.' wildcard or IP address", name) && stop(l))
+            return -1;
+    } else {
+        e->kind = (enum name_kind)kind;
+        e->name = arena_strdup(l->p->arena, norm);
+        if (!e->name)
+            return fail(l, at, "out of memory");
+        e->match_key = kind == NAME_WILDCARD ? e->name + 2 : e->name;
+    }
+    /* The rest is checked with a wrong name too (only for `pinshim check`). */
+    const char *shown = e->name ? e->name : name ? name : "(no name)";
 
     const char *tofu = NULL;
-    if (get_string(l, group, "tofu", &tofu, &at))
+    bool tofu_given = get_string(l, group, "tofu", &tofu, &at) != 0; /* there, but not a string */
+    if (tofu_given && stop(l))
         return -1;
+    tofu_given = tofu_given || tofu;
     if (tofu) {
         if (strcmp(tofu, "leaf") == 0)
             e->tofu = TOFU_LEAF;
         else if (strcmp(tofu, "chain") == 0)
             e->tofu = TOFU_CHAIN;
-        else
-            return fail(l, at, "tofu must be \"leaf\" or \"chain\", not \"%s\"", tofu);
-        if (kind == NAME_WILDCARD)
-            return fail(l, at, "tofu needs one host: it cannot be used with the wildcard %s", e->name);
+        else if (fail(l, at, "tofu must be \"leaf\" or \"chain\", not \"%s\"", tofu) && stop(l))
+            return -1;
+        if (e->tofu != TOFU_NONE && kind == NAME_WILDCARD &&
+            fail(l, at, "tofu needs one host: it cannot be used with the wildcard %s", shown) && stop(l))
+            return -1;
     }
-    if (get_warn_days(l, group, &e->warn_days))
+    if (get_warn_days(l, group, &e->warn_days) && stop(l))
         return -1;
 
-    if (get_bool(l, group, "include_subdomains", &e->include_subdomains) || get_mode(l, group, &e->mode))
+    if (get_bool(l, group, "include_subdomains", &e->include_subdomains) && stop(l))
         return -1;
-    if ((kind == NAME_IPV4 || kind == NAME_IPV6) && e->include_subdomains)
-        return fail(l, group, "include_subdomains makes no sense for the IP address %s", e->name);
+    if (get_mode(l, group, &e->mode) && stop(l))
+        return -1;
+    if ((kind == NAME_IPV4 || kind == NAME_IPV6) && e->include_subdomains &&
+        fail(l, group, "include_subdomains makes no sense for the IP address %s", shown) && stop(l))
+        return -1;
 
     const config_setting_t *port = config_setting_get_member(group, "port");
     if (port) {
-        if (config_setting_type(port) != CONFIG_TYPE_INT)
-            return fail(l, port, "port must be a number");
-        int v = config_setting_get_int(port);
-        if (v < 1 || v > 65535)
-            return fail(l, port, "port must be between 1 and 65535, not %d", v);
-        e->port = v;
+        if (config_setting_type(port) != CONFIG_TYPE_INT) {
+            if (fail(l, port, "port must be a number") && stop(l))
+                return -1;
+        } else {
+            int v = config_setting_get_int(port);
+            if (v < 1 || v > 65535) {
+                if (fail(l, port, "port must be between 1 and 65535, not %d", v) && stop(l))
+                    return -1;
+            } else {
+                e->port = v;
+            }
+        }
     }
-    if (get_string(l, group, "expires", &expires, &at))
+    if (get_string(l, group, "expires", &expires, &at) && stop(l))
         return -1;
     if (expires) {
-        if (parse_date(expires, &e->expires_at) != 0)
-            return fail(l, at, "expires must be a date YYYY-MM-DD, not \"%s\"", expires);
-        if (!(e->expires_text = arena_strdup(l->p->arena, expires)))
+        if (parse_date(expires, &e->expires_at) != 0) {
+            if (fail(l, at, "expires must be a date YYYY-MM-DD, not \"%s\"", expires) && stop(l))
+                return -1;
+        } else if (!(e->expires_text = arena_strdup(l->p->arena, expires))) {
             return fail(l, at, "out of memory");
+        }
     }
-    return load_pins(l, group, e);
+    return load_pins(l, group, e, shown, tofu_given);
 }
 
 static int load_hosts(struct loader *l, const config_setting_t *root)
@@ -347,10 +401,12 @@ static int load_hosts(struct loader *l, const config_setting_t *root)
     if (!l->p->entries)
         return fail(l, hosts, "out of memory");
     for (int i = 0; i < n; i++) {
-        if (load_entry(l, config_setting_get_elem(hosts, (unsigned)i), &l->p->entries[i]) != 0)
+        if (load_entry(l, config_setting_get_elem(hosts, (unsigned)i), &l->p->entries[i]) != 0 && stop(l))
             return -1;
         l->p->nentries++;
     }
+    if (l->nerrors)
+        return -1; /* the policy fails: no index */
     if (policy_index(l->p) != 0)
         return fail(l, hosts, "out of memory");
     return 0;
@@ -369,13 +425,19 @@ static int load_programs(struct loader *l, const config_setting_t *root)
     l->p->programs = arena_alloc(l->p->arena, (size_t)n * sizeof *l->p->programs);
     if (!l->p->programs)
         return fail(l, list, "out of memory");
+    unsigned before = l->nerrors;
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
-        if (config_setting_type(s) != CONFIG_TYPE_STRING || config_setting_get_string(s)[0] != '/')
-            return fail(l, s, "each program must be an absolute path or glob, like \"/usr/bin/curl\"");
+        if (config_setting_type(s) != CONFIG_TYPE_STRING || config_setting_get_string(s)[0] != '/') {
+            if (fail(l, s, "each program must be an absolute path or glob, like \"/usr/bin/curl\"") && stop(l))
+                return -1;
+            continue;
+        }
         if (!(l->p->programs[i] = arena_strdup(l->p->arena, config_setting_get_string(s))))
             return fail(l, s, "out of memory");
     }
+    if (l->nerrors != before)
+        return -1;
     l->p->nprograms = (size_t)n;
     return 0;
 }
@@ -384,32 +446,38 @@ static int load_root(struct loader *l, const config_setting_t *root)
 {
     const char *unpinned = NULL;
     const config_setting_t *at = NULL;
-    if (get_mode(l, root, &l->p->mode))
+    if (get_mode(l, root, &l->p->mode) && stop(l))
         return -1;
-    if (get_string(l, root, "unpinned", &unpinned, &at))
+    if (get_string(l, root, "unpinned", &unpinned, &at) && stop(l))
         return -1;
     if (unpinned) {
         if (strcmp(unpinned, "block") == 0)
             l->p->unpinned_block = true;
         else if (strcmp(unpinned, "allow") == 0)
             l->p->unpinned_block = false;
-        else
-            return fail(l, at, "unpinned must be \"allow\" or \"block\", not \"%s\"", unpinned);
+        else if (fail(l, at, "unpinned must be \"allow\" or \"block\", not \"%s\"", unpinned) && stop(l))
+            return -1;
     }
-    if (get_warn_days(l, root, &l->p->warn_days))
+    if (get_warn_days(l, root, &l->p->warn_days) && stop(l))
         return -1;
     const char *state = NULL;
-    if (get_string(l, root, "state", &state, &at))
+    if (get_string(l, root, "state", &state, &at) && stop(l))
         return -1;
     if (state) {
-        if (state[0] != '/')
-            return fail(l, at, "state must be an absolute path");
-        if (!(l->p->state_path = arena_strdup(l->p->arena, state)))
+        if (state[0] != '/') {
+            if (fail(l, at, "state must be an absolute path") && stop(l))
+                return -1;
+        } else if (!(l->p->state_path = arena_strdup(l->p->arena, state))) {
             return fail(l, at, "out of memory");
+        }
     }
-    if (load_programs(l, root) || load_log(l, root) || load_hosts(l, root))
+    if (load_programs(l, root) && stop(l))
         return -1;
-    return 0;
+    if (load_log(l, root) && stop(l))
+        return -1;
+    if (load_hosts(l, root) && stop(l))
+        return -1;
+    return l->nerrors ? -1 : 0;
 }
 
 /* libconfig 1.5 reads an @include'd file with the same scanner, which calls
@@ -518,12 +586,19 @@ static struct policy *load_with(const char *path, struct load_work *w);
 
 struct policy *policy_load(const char *path)
 {
+    return policy_load_all(path, NULL);
+}
+
+struct policy *policy_load_all(const char *path, const struct policy_sink *sink)
+{
     if (!path || !*path)
         return policy_failed("(none)", "no config file: set PINSHIM_CONFIG");
-    struct load_work *w = malloc(sizeof *w); /* not calloc: 5 KiB to clear for nothing */
+    struct load_work *w = malloc(sizeof *w); /* not calloc: 6 KiB to clear for nothing */
     if (!w)
         return NULL;
     w->l.p = NULL;
+    w->l.sink = sink;
+    w->l.nerrors = 0;
     w->l.error[0] = '\0';
     struct policy *p = load_with(path, w);
     free(w);
@@ -586,7 +661,7 @@ static struct policy *load_with(const char *path, struct load_work *w)
         config_destroy(&cfg);
         return NULL;
     }
-    if (load_root(lp, config_root_setting(&cfg)) != 0) {
+    if (load_root(lp, config_root_setting(&cfg)) != 0 || lp->nerrors) {
         config_destroy(&cfg);
         policy_free(lp->p);
         return policy_failed(path, lp->error);

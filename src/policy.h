@@ -82,6 +82,24 @@ struct policy {
  * exhaustion: an unusable file gives a policy whose `error` says why. */
 struct policy *policy_load(const char *path);
 
+/* Where policy_load_all reports every error, for `pinshim check`: `error` is
+ * called once per error found in the config's settings, in the order the
+ * loader meets them, with the file the setting came from (the config or an
+ * @include'd file), its line (0: unknown) and the message without
+ * "FILE:LINE: ".  An error before the settings (the file cannot be read, a
+ * bad @include, a libconfig syntax error) ends the load: it is the only one,
+ * in the policy's `error`, and the sink is not called. */
+struct policy_sink {
+    void (*error)(void *ctx, const char *file, int line, const char *message);
+    void *ctx;
+};
+
+/* policy_load that goes on after an error, to the next key, pin or host
+ * entry, and reports each error to `sink` (NULL: exactly policy_load).  The
+ * policy is the same as policy_load's: failed with the first error when
+ * there is any. */
+struct policy *policy_load_all(const char *path, const struct policy_sink *sink);
+
 /* A policy in the failed state, with this message. */
 struct policy *policy_failed(const char *path, const char *message);
 

@@ -54,6 +54,32 @@ int cli_read_stdin(size_t max, char **text);
  * take a path; the caller removes it.  Returns 0 or an errno value. */
 int cli_stdin_file(char *path, size_t len);
 
+/* The config of a command that loads it once, itself, now (export, audit,
+ * probe, tofu): `-` is standard input, copied into a temporary file
+ * (cli_stdin_file) so that the library's loader reads it; anything else is
+ * the file cli_config_path finds.  exec, enable and apply's live config name
+ * a file that is read again later: for them `-` is cli_conf_not_stdin's
+ * error. */
+struct cli_conf {
+    const char *path;     /* the file to load */
+    const char *shown;    /* its name in messages: "standard input" for `-` */
+    char tmp[4096];       /* the copy of standard input; "" when none */
+};
+
+/* 0, or an exit status (EX_NOINPUT) after the message. */
+int cli_conf_open(struct cli_conf *c, const char *explicit);
+
+/* Removes the copy of standard input, if any. */
+void cli_conf_close(struct cli_conf *c);
+
+/* The loader's error (FILE:LINE: ...) as cli_error, the copy of standard
+ * input named "standard input". */
+void cli_conf_error(const struct cli_conf *c, const char *error);
+
+/* `-` where the config must be a file: the error "-c -: <what>", and
+ * EX_USAGE; 0 for anything else. */
+int cli_conf_not_stdin(const char *explicit, const char *what);
+
 /* For `--help` handling inside getopt loops: prints the command's usage to
  * stdout and returns EX_OK; on a bad option prints it to stderr and returns
  * EX_USAGE. */

@@ -31,7 +31,7 @@ static void usage(FILE *out)
             "next check (within a second or so, see pinshim.conf(5)).  NEW.conf '-' is\n"
             "standard input.\n\n"
             "  -c, --config LIVE   the live config (default: $PINSHIM_CONFIG, else\n"
-            "                      " SYSCONFDIR "/pinshim.conf)\n"
+            "                      " SYSCONFDIR "/pinshim.conf); a file, not '-'\n"
             "      --strict        refuse on warnings too\n"
             "  -h, --help          this help\n\n"
             "Exit status: 0 applied; 1 NEW has an error (or warnings, with --strict): nothing\n"
@@ -66,6 +66,9 @@ static int run(int argc, char **argv)
         return EX_USAGE;
     }
     const char *new_path = argv[optind];
+    int rc = cli_conf_not_stdin(explicit, "the live config must be a file, the one to replace (NEW may be '-')");
+    if (rc)
+        return rc;
     const char *live_arg = cli_config_path(explicit);
 
     char *text = NULL;
@@ -114,7 +117,7 @@ static int run(int argc, char **argv)
                   err == EACCES || err == EPERM ? " (run as root)" : "");
         return err == EACCES || err == EPERM || err == EROFS ? EX_NOPERM : EX_IOERR;
     }
-    int rc = check_config(staged, new_path, strict);
+    rc = check_config(staged, new_path, strict);
     fflush(stdout);
     if (rc != EX_OK) {
         unlink(staged);

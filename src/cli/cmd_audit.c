@@ -33,7 +33,8 @@ static void usage(FILE *out)
             "know which names exist under it: its row says \"not probed (wildcard)\" (port -\n"
             "when it applies to every port), and it does not change the exit status.\n"
             "\n"
-            "The config is CONF or -c CONF, else $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
+            "The config is CONF or -c CONF, else $PINSHIM_CONFIG, else %s/pinshim.conf;\n"
+            "'-' reads it from standard input (named so in messages).\n"
             "\n"
             "Options:\n"
             "  -c, --config=CONF        the config to audit\n"
@@ -349,17 +350,26 @@ static int run(int argc, char **argv)
         conf = argv[optind];
     }
 
-    path = cli_config_path(conf);
-    if (!(policy = policy_load(path))) {
+    struct cli_conf cc;
+    if ((rc = cli_conf_open(&cc, conf)) != 0) {
+        free(rules);
+        return rc;
+    }
+    path = cc.shown;
+    policy = policy_load(cc.path);
+    if (!policy) {
         cli_error("out of memory");
+        cli_conf_close(&cc);
         free(rules);
         return EX_OSERR;
     }
     if (policy->error) {
-        cli_error("%s", policy->error);
-        rc = cli_config_exit(path);
+        cli_conf_error(&cc, policy->error);
+        rc = cli_config_exit(cc.path);
+        cli_conf_close(&cc);
         goto out;
     }
+    cli_conf_close(&cc); /* loaded: the copy of standard input is done with */
     cfg.policy = policy;
 
     if (!(a.rows = calloc(policy->nentries ? policy->nentries : 1, sizeof *a.rows)) ||

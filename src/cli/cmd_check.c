@@ -28,8 +28,10 @@ static void usage(FILE *out)
             "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf; '-' reads it from\n"
             "standard input (named so in messages).\n"
             "\n"
-            "An error (the first one the loader finds) is printed as FILE:LINE: ...; with\n"
-            "such a config the library refuses every TLS connection.\n"
+            "Every error the loader finds is printed as FILE:LINE: ..., in file order (the\n"
+            "config, then its @include'd files); with such a config the library refuses\n"
+            "every TLS connection, naming the first.  A config that cannot be read, a bad\n"
+            "@include or a libconfig syntax error is the only error: nothing past it is read.\n"
             "Warnings, each FILE:LINE: warning: ..., do not stop the config from working:\n"
             "  - an entry with a single pin (no backup pin);\n"
             "  - pins that expired, or expire within warn_days (default %d) days;\n"
@@ -50,6 +52,8 @@ static void usage(FILE *out)
             "enable refuse such a config.\n"
             "Errors and warnings go to stderr; a summary line goes to stdout:\n"
             "  CONF: N hosts, N pins, N errors, N warnings\n"
+            "or, when the library would refuse the config (its warnings are not shown):\n"
+            "  CONF: N errors: the library refuses every TLS connection with this config\n"
             "\n"
             "Options:\n"
             "  -c, --config CONF  the config to check\n"
@@ -69,17 +73,20 @@ static void usage(FILE *out)
 /* ------------------------------------------------------------ findings --- */
 
 struct finding {
-    const char *file;        /* not owned */
+    const char *file;        /* not owned, unless it is `own_file` */
     int line;
     size_t seq;
     char *text;
     int error;               /* an error (exit 1), not a warning */
+    int loader;              /* the library's loader's error: printed as the library logs it */
+    char *own_file;
 };
 
 struct findings {
     size_t n, cap;
     struct finding *v;
     int oom;
+    int errors_only;         /* the config has an error: warnings are not collected */
 };
 
 static void add_at(struct findings *f, int error, const char *file, int line, const char *fmt, va_list ap)
@@ -105,25 +112,53 @@ static void error_at(struct findings *f, const char *file, int line, const char 
     va_end(ap);
 }
 
-static void add_at(struct findings *f, int error, const char *file, int line, const char *fmt, va_list ap)
+/* Room for one more finding: 0, or -1 (out of memory, noted). */
+static int make_room(struct findings *f)
 {
-    char *text = NULL;
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 16;
         struct finding *v = realloc(f->v, cap * sizeof *v);
         if (!v) {
             f->oom = 1;
-            return;
+            return -1;
         }
         f->v = v;
         f->cap = cap;
     }
+    return 0;
+}
+
+static void add_at(struct findings *f, int error, const char *file, int line, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    if ((f->errors_only && !error) || make_room(f) != 0)
+        return;
     int rc = vasprintf(&text, fmt, ap);
     if (rc < 0) {
         f->oom = 1;
         return;
     }
     f->v[f->n] = (struct finding){ .file = file, .line = line, .seq = f->n, .text = text, .error = error };
+    f->n++;
+}
+
+/* The loader's sink (policy_load_all): each error of the config, with the
+ * file's name copied (it lives in the loader's config tree). */
+static void loader_error(void *ctx, const char *file, int line, const char *message)
+{
+    struct findings *f = ctx;
+    if (make_room(f) != 0)
+        return;
+    char *text = strdup(message), *own = strdup(file);
+    if (!text || !own) {
+        free(text);
+        free(own);
+        f->oom = 1;
+        return;
+    }
+    f->v[f->n] = (struct finding){
+        .file = own, .line = line, .seq = f->n, .text = text, .error = 1, .loader = 1, .own_file = own,
+    };
     f->n++;
 }
 
@@ -154,7 +189,7 @@ static void print_line_part(FILE *out, const char *s)
  * messages name the file the user gave (`shown_as`), not the copy. */
 static const char *checked_path, *shown_as;
 
-static void print_line(FILE *out, const char *s)
+static void put_line(FILE *out, const char *s)
 {
     size_t real_len = checked_path ? strlen(checked_path) : 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -166,6 +201,25 @@ static void print_line(FILE *out, const char *s)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
     }
     fputc('\n', out);
+}
+
+/* One write per line: stderr is unbuffered, and a config with thousands of
+ * errors would otherwise cost a write() per character. */
+static void print_line(FILE *out, const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        put_line(out, s);
+        return;
+    }
+    put_line(mem, s);
+    if (fclose(mem) == 0)
+        fwrite(buf, 1, len, out);
+    else
+        put_line(out, s);
+    free(buf);
 }
 
 /* ------------------------------------------------------------- helpers --- */
@@ -468,6 +522,24 @@ static void check_policy(struct findings *f, const struct policy *p, const confi
     psl_free(latest);
 }
 
+/* A config the loader refused: check's own errors, likely typos of known
+ * keys, over the whole tree (there are no host entries to go by). */
+static void typo_checks(struct findings *f, const config_setting_t *root, const char *path)
+{
+    const config_setting_t *log = config_setting_get_member(root, "log");
+    const config_setting_t *hosts = config_setting_get_member(root, "hosts");
+    unknown_keys(f, root, top_keys, "", path);
+    if (log && config_setting_type(log) == CONFIG_TYPE_GROUP)
+        unknown_keys(f, log, log_keys, " in log", path);
+    if (!hosts || config_setting_type(hosts) != CONFIG_TYPE_LIST)
+        return;
+    for (int i = 0; i < config_setting_length(hosts); i++) {
+        const config_setting_t *g = config_setting_get_elem(hosts, (unsigned)i);
+        if (g && config_setting_type(g) == CONFIG_TYPE_GROUP)
+            unknown_keys(f, g, host_keys, " in a host entry", path);
+    }
+}
+
 /* Files only another user could have written make privileged programs
  * (root's, setuid ones) refuse the config (DESIGN 6): say so whoever runs
  * check.  `file`: the config, or a file it includes. */
@@ -583,6 +655,13 @@ int check_config(const char *path, const char *shown, int strict)
     return check_run(path, shown, strict, 0);
 }
 
+/* A file name as messages show it: the file the user gave, not apply's copy
+ * or standard input's temporary file. */
+static const char *shown_file(const char *file)
+{
+    return checked_path && shown_as && strcmp(file, checked_path) == 0 ? shown_as : file;
+}
+
 /* The loader's error "FILE:LINE: message" or "FILE: message" as the JSON
  * document's {file, line, message}. */
 static void json_error(struct json_out *j, const char *error, const char *path)
@@ -601,7 +680,7 @@ static void json_error(struct json_out *j, const char *error, const char *path)
         }
     }
     jo_object(j, NULL);
-    jo_string(j, "file", file ? file : path);
+    jo_string(j, "file", shown_file(file ? file : path));
     if (line > 0)
         jo_int(j, "line", line);
     else
@@ -611,53 +690,77 @@ static void json_error(struct json_out *j, const char *error, const char *path)
     free(file);
 }
 
+/* A config that cannot be read at all, or that libconfig cannot parse: the
+ * loader's one error, as it was before there was a list of them. */
+static int check_unreadable(const struct policy *p, const char *path, const char *name, int json)
+{
+    /* A config that is there but wrong is a finding of check (exit 1),
+     * not the EX_CONFIG of the other commands. */
+    int rc = cli_config_exit(path) == EX_NOINPUT ? EX_NOINPUT : 1;
+    print_line(stderr, p->error);
+    if (json) {
+        struct json_out j = { 0 };
+        jo_object(&j, NULL);
+        jo_string(&j, "config", name);
+        jo_null(&j, "hosts");
+        jo_null(&j, "pins");
+        jo_array(&j, "errors");
+        json_error(&j, p->error, path);
+        jo_end(&j);
+        jo_array(&j, "warnings");
+        jo_end(&j);
+        int wrc = jo_finish(&j);
+        rc = wrc != EX_OK ? wrc : rc;
+    } else {
+        printf("%s: 1 error: the library refuses every TLS connection with this config\n", name);
+    }
+    return rc;
+}
+
 static int check_run(const char *path, const char *shown, int strict, int json)
 {
     checked_path = shown ? path : NULL;
     shown_as = shown;
     const char *name = shown ? shown : path;
 
-    struct policy *p = policy_load(path);
+    /* Every error of the loader, not only the first (the library's). */
+    struct findings f = { 0 };
+    const struct policy_sink sink = { loader_error, &f };
+    struct policy *p = policy_load_all(path, &sink);
     if (!p) {
         cli_error("out of memory");
+        for (size_t i = 0; i < f.n; i++) {
+            free(f.v[i].text);
+            free(f.v[i].own_file);
+        }
+        free(f.v);
         return EX_OSERR;
     }
-    if (p->error) {
-        /* A config that is there but wrong is a finding of check (exit 1),
-         * not the EX_CONFIG of the other commands. */
-        int rc = cli_config_exit(path) == EX_NOINPUT ? EX_NOINPUT : 1;
-        print_line(stderr, p->error);
-        if (json) {
-            struct json_out j = { 0 };
-            jo_object(&j, NULL);
-            jo_string(&j, "config", name);
-            jo_null(&j, "hosts");
-            jo_null(&j, "pins");
-            jo_array(&j, "errors");
-            json_error(&j, p->error, path);
-            jo_end(&j);
-            jo_array(&j, "warnings");
-            jo_end(&j);
-            int wrc = jo_finish(&j);
-            rc = wrc != EX_OK ? wrc : rc;
-        } else {
-            printf("%s: 1 error: the library refuses every TLS connection with this config\n", name);
-        }
+    if (p->error && f.n == 0) {
+        int rc = check_unreadable(p, path, name, json);
+        free(f.v);
         policy_free(p);
         return rc;
     }
+    /* With an error, the library refuses the config: its warnings wait. */
+    int failed = p->error != NULL;
+    f.errors_only = failed;
 
-    struct findings f = { 0 };
     config_t cfg;
     int have_tree = read_tree(&cfg, path) == 0;
-    check_policy(&f, p, have_tree ? config_root_setting(&cfg) : NULL, path);
-    permission_check(&f, path);
-    if (have_tree) {
-        const char *seen[64];
-        size_t nseen = 0;
-        permission_checks(&f, config_root_setting(&cfg), path, seen, &nseen, sizeof seen / sizeof seen[0]);
+    if (failed) {
+        if (have_tree)
+            typo_checks(&f, config_root_setting(&cfg), path);
+    } else {
+        check_policy(&f, p, have_tree ? config_root_setting(&cfg) : NULL, path);
+        permission_check(&f, path);
+        if (have_tree) {
+            const char *seen[64];
+            size_t nseen = 0;
+            permission_checks(&f, config_root_setting(&cfg), path, seen, &nseen, sizeof seen / sizeof seen[0]);
+        }
+        state_check(&f, p, path);
     }
-    state_check(&f, p, path);
 
     main_file = path;
     if (f.n > 1) /* f.v is NULL when there is nothing to sort */
@@ -669,9 +772,10 @@ static int check_run(const char *path, const char *shown, int strict, int json)
     }
     for (size_t i = 0; i < f.n; i++) {
         char *line = NULL;
-        const char *kind = f.v[i].error ? "error" : "warning";
-        int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: %s: %s", f.v[i].file, f.v[i].line, kind, f.v[i].text)
-                                 : asprintf(&line, "%s: %s: %s", f.v[i].file, kind, f.v[i].text);
+        /* The loader's errors as the library logs them; check's own with their kind. */
+        const char *kind = f.v[i].loader ? "" : f.v[i].error ? "error: " : "warning: ";
+        int rc = f.v[i].line > 0 ? asprintf(&line, "%s:%d: %s%s", f.v[i].file, f.v[i].line, kind, f.v[i].text)
+                                 : asprintf(&line, "%s: %s%s", f.v[i].file, kind, f.v[i].text);
         if (rc >= 0) {
             print_line(stderr, line);
             free(line);
@@ -684,15 +788,20 @@ static int check_run(const char *path, const char *shown, int strict, int json)
         nerrors += f.v[i].error ? 1 : 0;
     size_t nwarnings = f.n - nerrors;
     if (json) {
-        jo_int(&j, "hosts", (long long)p->nentries);
-        jo_int(&j, "pins", (long long)npins);
+        if (failed) {
+            jo_null(&j, "hosts");
+            jo_null(&j, "pins");
+        } else {
+            jo_int(&j, "hosts", (long long)p->nentries);
+            jo_int(&j, "pins", (long long)npins);
+        }
         for (int want = 1; want >= 0; want--) {
             jo_array(&j, want ? "errors" : "warnings");
             for (size_t i = 0; i < f.n; i++) {
                 if (f.v[i].error != want)
                     continue;
                 jo_object(&j, NULL);
-                jo_string(&j, "file", f.v[i].file);
+                jo_string(&j, "file", shown_file(f.v[i].file));
                 if (f.v[i].line > 0)
                     jo_int(&j, "line", f.v[i].line);
                 else
@@ -703,15 +812,20 @@ static int check_run(const char *path, const char *shown, int strict, int json)
             jo_end(&j);
         }
     }
-    for (size_t i = 0; i < f.n; i++)
+    for (size_t i = 0; i < f.n; i++) {
         free(f.v[i].text);
-    if (!json)
+        free(f.v[i].own_file);
+    }
+    if (!json && failed)
+        printf("%s: %zu error%s: the library refuses every TLS connection with this config\n", name, nerrors,
+               nerrors == 1 ? "" : "s");
+    else if (!json)
         printf("%s: %zu host%s, %zu pin%s, %zu error%s, %zu warning%s\n", name, p->nentries,
                p->nentries == 1 ? "" : "s", npins, npins == 1 ? "" : "s", nerrors, nerrors == 1 ? "" : "s", nwarnings,
                nwarnings == 1 ? "" : "s");
     int status = f.oom ? EX_OSERR : (nerrors > 0 || (strict && nwarnings > 0)) ? 1 : EX_OK;
     if (f.oom)
-        cli_error("out of memory: some warnings are missing");
+        cli_error("out of memory: some findings are missing");
     if (json) {
         int wrc = jo_finish(&j);
         status = wrc != EX_OK ? wrc : status;

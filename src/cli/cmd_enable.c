@@ -57,7 +57,8 @@ static void enable_usage(FILE *out)
             "Otherwise it is " PKGLIBDIR "/" LIBNAME ".\n\n"
             "      --library PATH   preload this library instead (an absolute path is written)\n"
             "      --unit NAME      a systemd unit (NAME.service when NAME has no suffix)\n"
-            "  -c, --config CONF    the config of the unit (default " SYSCONFDIR "/pinshim.conf)\n"
+            "  -c, --config CONF    the config of the unit (default " SYSCONFDIR "/pinshim.conf);\n"
+            "                       a file, not '-': the unit's programs read it later\n"
             "  -h, --help           this help\n\n"
             "Exit status: 0 enabled (or already); 64 usage; 66 the config cannot be read;\n"
             "72 no library; 74 cannot write; 77 permission denied (run as root); 78 the\n"
@@ -509,11 +510,14 @@ static int enable_run(int argc, char **argv)
                   "put CONF there with 'pinshim apply CONF'");
         return EX_USAGE;
     }
+    int rc = cli_conf_not_stdin(explicit, "the config must be a file: the unit's programs read it later, by its name");
+    if (rc)
+        return rc;
     if (unit_arg && !unit_name(unit_arg, unit, sizeof unit)) {
         cli_error("\"%s\" is not a unit name", unit_arg);
         return EX_USAGE;
     }
-    int rc = preload_entry(library, entry, sizeof entry);
+    rc = preload_entry(library, entry, sizeof entry);
     if (rc)
         return rc;
     if (explicit) {

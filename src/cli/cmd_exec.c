@@ -29,6 +29,7 @@ static void usage(FILE *out)
             "Options:\n"
             "  -c, --config=CONF   the config (default: $PINSHIM_CONFIG, else\n"
             "                      %s/pinshim.conf); passed on as an absolute path\n"
+            "                      (so a file: '-' is an error)\n"
             "      --report        report only: log failures but block nothing\n"
             "                      (sets PINSHIM_MODE=report)\n"
             "  -q, --quiet         print none of pinshim exec's own notices on stderr (the\n"
@@ -175,6 +176,9 @@ static int run(int argc, char **argv)
         cli_error("which command? (try 'pinshim exec --help')");
         return EX_USAGE;
     }
+    rc = cli_conf_not_stdin(conf, "the config must be a file: the library in COMMAND reads it later, by its name");
+    if (rc)
+        return rc;
 
     if ((rc = find_library(lib)) != 0)
         return rc;

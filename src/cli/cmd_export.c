@@ -30,7 +30,8 @@ static void usage(FILE *out)
             "usage: pinshim export --format FORMAT [OPTION]... [-c CONF | CONF]\n"
             "\n"
             "Write the pins of a config in another platform's format on stdout.\n"
-            "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf.\n"
+            "CONF defaults to $PINSHIM_CONFIG, else %s/pinshim.conf; '-' reads it from\n"
+            "standard input (named so in messages).\n"
             "\n"
             "Formats:\n"
             "  android   Android network_security_config.xml: a <domain-config> per entry\n"
@@ -174,22 +175,26 @@ static int run(int argc, char **argv)
         cli_error("--max-age and --report-uri are for --format hpkp");
         return EX_USAGE;
     }
-    x.path = cli_config_path(explicit);
+    struct cli_conf conf;
+    int rc = cli_conf_open(&conf, explicit);
+    if (rc)
+        return rc;
+    x.path = conf.shown;
 
-    struct policy *p = policy_load(x.path);
+    struct policy *p = policy_load(conf.path);
     if (!p) {
         cli_error("out of memory");
+        cli_conf_close(&conf);
         return EX_OSERR;
     }
     if (p->error) {
-        FILE *probe = fopen(x.path, "re");
-        int readable = probe != NULL;
-        if (probe)
-            fclose(probe);
-        cli_error("%s", p->error);
+        cli_conf_error(&conf, p->error);
+        rc = cli_config_exit(conf.path);
+        cli_conf_close(&conf);
         policy_free(p);
-        return readable ? EX_CONFIG : EX_NOINPUT;
+        return rc;
     }
+    cli_conf_close(&conf); /* loaded: the copy of standard input is done with */
     x.p = p;
     x.now = time(NULL);
     x.keep = calloc(p->nentries ? p->nentries : 1, sizeof *x.keep);

@@ -22,7 +22,8 @@ static void usage(FILE *out)
             "the server sends with the pin of every certificate, whether it verifies, and\n"
             "a config entry ready to paste.  With a config (-c, or $PINSHIM_CONFIG, or\n"
             "%s/pinshim.conf when it exists) also the verdict the library would\n"
-            "give, by exactly the library's rule.\n"
+            "give, by exactly the library's rule; -c - reads the config from standard\n"
+            "input (named so in messages).\n"
             "\n"
             "Options:\n"
             "  -c, --config=CONF        judge against this config\n"
@@ -256,15 +257,24 @@ static int run(int argc, char **argv)
     else if (access(cli_config_path(NULL), F_OK) == 0)
         conf_path = cli_config_path(NULL);
     if (conf_path) {
-        if (!(policy = policy_load(conf_path))) {
+        struct cli_conf cc;
+        int rc = cli_conf_open(&cc, conf_path);
+        if (rc)
+            return rc;
+        conf_path = cc.shown;
+        if (!(policy = policy_load(cc.path))) {
             cli_error("out of memory");
+            cli_conf_close(&cc);
             return EX_OSERR;
         }
         if (policy->error) {
-            cli_error("%s", policy->error);
+            cli_conf_error(&cc, policy->error);
+            rc = cli_config_exit(cc.path);
+            cli_conf_close(&cc);
             policy_free(policy);
-            return cli_config_exit(conf_path);
+            return rc;
         }
+        cli_conf_close(&cc); /* loaded: the copy of standard input is done with */
         cfg.policy = policy;
     }
 

@@ -146,6 +146,7 @@ static int run(int argc, char **argv)
         if (s == EX_OSERR)
             break;
     }
+    tally_finish(&t);
     o.inputs = inputs;
     o.ninputs = ninputs;
     o.lines = counts.lines;

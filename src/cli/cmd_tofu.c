@@ -21,7 +21,8 @@ static void usage(FILE *out)
             "  list     print every record: host, kind, pins, when it was learned\n"
             "  forget   remove a host's record: its next verified connection is learned again\n"
             "  trust    set a host's record to the given pins (e.g. after a planned key change)\n\n"
-            "  -c, --config CONF   the config (default: $PINSHIM_CONFIG, else " SYSCONFDIR "/pinshim.conf)\n"
+            "  -c, --config CONF   the config (default: $PINSHIM_CONFIG, else " SYSCONFDIR "/pinshim.conf;\n"
+            "                      '-': standard input, named so in messages)\n"
             "  -p, --pin PIN       a pin, sha256/B64 or sha256//B64 (trust; repeatable)\n"
             "  -k, --kind KIND     leaf or chain (trust; default: the entry's tofu kind, else chain)\n"
             "      --json          (list) one JSON object on stdout instead of the lines:\n"
@@ -133,17 +134,24 @@ static int run(int argc, char **argv)
     if (optind >= argc)
         return cli_usage(&cmd_tofu, EX_USAGE);
     const char *action = argv[optind++];
-    const char *path = cli_config_path(conf);
-    struct policy *p = policy_load(path);
+    struct cli_conf cc;
+    if ((rc = cli_conf_open(&cc, conf)) != 0)
+        return rc;
+    const char *path = cc.shown;
+    struct policy *p = policy_load(cc.path);
     if (!p) {
         cli_error("out of memory");
+        cli_conf_close(&cc);
         return EX_OSERR;
     }
     if (p->error) {
-        cli_error("%s", p->error);
+        cli_conf_error(&cc, p->error);
+        rc = cli_config_exit(cc.path);
+        cli_conf_close(&cc);
         policy_free(p);
-        return cli_config_exit(path);
+        return rc;
     }
+    cli_conf_close(&cc); /* loaded: the copy of standard input is done with */
     rc = EX_USAGE;
     if (json && strcmp(action, "list") != 0) {
         cli_error("--json is for list only");

@@ -8,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <zlib.h>
 
-/* Longer lines are no pinshim record (the library writes a few KiB at most):
- * they are skipped whole, without holding them. */
-#define LINE_MAX_BYTES ((size_t)1024 * 1024)
+/* Lines are handed to the parsing threads in blocks of whole lines.  A line
+ * longer than a block is no pinshim record (the library writes a few KiB at
+ * most): it is skipped whole, without holding it. */
+#define BLOCK_BYTES ((size_t)1024 * 1024)
+#define QUEUE_BLOCKS 4         /* blocks read ahead: memory stays bounded */
+#define PARSERS 2              /* json-c is most of the time: two threads parse */
 
 /* Two decimal digits at s, or -1. */
 static int two(const char *s)
@@ -87,8 +91,15 @@ static long member_int(json_object *o, const char *key, long absent)
     return n < 0 ? absent : n > 0x7fffffff ? 0x7fffffff : (long)n;
 }
 
+/* What one parsing thread needs: its own tokener (json-c's is not shared),
+ * and the lock around the tally when several threads add to it. */
+struct parser {
+    json_tokener *tok;
+    pthread_mutex_t *lock;
+};
+
 /* The library's JSON object (DESIGN 5) into the tally. */
-static bool add_object(json_object *o, const char *machine, struct tally *t)
+static bool add_object(struct parser *ps, json_object *o, const char *machine, struct tally *t)
 {
     struct tally_record r;
     memset(&r, 0, sizeof r);
@@ -130,29 +141,18 @@ static bool add_object(json_object *o, const char *machine, struct tally *t)
             r.nchain++;
         }
     }
+    if (ps->lock)
+        pthread_mutex_lock(ps->lock);
     tally_add(t, &r);
+    if (ps->lock)
+        pthread_mutex_unlock(ps->lock);
     return true;
 }
 
-/* One tokener for the whole run (the command has one thread): a new one
- * per line would be an allocation per line. */
-static json_tokener *tokener;
-
-static void free_tokener(void)
+static json_object *parse(struct parser *ps, const char *s, size_t len)
 {
-    json_tokener_free(tokener);
-    tokener = NULL;
-}
-
-static json_object *parse(const char *s, size_t len)
-{
-    if (!tokener) {
-        if (!(tokener = json_tokener_new()))
-            return NULL;
-        atexit(free_tokener);
-    }
-    json_tokener_reset(tokener);
-    json_object *o = len <= 0x7fffffff ? json_tokener_parse_ex(tokener, s, (int)len) : NULL;
+    json_tokener_reset(ps->tok);
+    json_object *o = len <= 0x7fffffff ? json_tokener_parse_ex(ps->tok, s, (int)len) : NULL;
     if (o && !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
         o = NULL;
@@ -174,8 +174,8 @@ static const char *after_cee(const char *s, const char *end)
  * word after an RFC 3339 time, the fourth after "Mmm dd hh:mm:ss". */
 static size_t header_machine(const char *line, const char *msg, const char **name)
 {
-    const char *word[4];
-    size_t wlen[4], n = 0;
+    const char *word[4] = { NULL };
+    size_t wlen[4] = { 0 }, n = 0;
     const char *p = line;
     if (*p == '<') { /* a raw "<PRI>" */
         const char *close = memchr(p, '>', (size_t)(msg - p));
@@ -203,7 +203,7 @@ static size_t header_machine(const char *line, const char *msg, const char **nam
     return wlen[at];
 }
 
-bool logread_line(const char *line, size_t len, struct tally *t)
+static bool parse_line(struct parser *ps, const char *line, size_t len, struct tally *t)
 {
     const char *end = line + len, *p = line;
     while (p < end && (*p == ' ' || *p == '\t'))
@@ -236,7 +236,7 @@ bool logread_line(const char *line, size_t len, struct tally *t)
         }
     }
 
-    json_object *o = parse(json, (size_t)(end - json));
+    json_object *o = parse(ps, json, (size_t)(end - json));
     if (!o)
         return false;
     bool added = false;
@@ -245,22 +245,164 @@ bool logread_line(const char *line, size_t len, struct tally *t)
         /* journalctl -o json: the record is in MESSAGE */
         const char *host = member_string(o, "_HOSTNAME");
         const char *inner = after_cee(message, message + strlen(message));
-        json_object *r = inner ? parse(inner, strlen(inner)) : NULL;
+        json_object *r = inner ? parse(ps, inner, strlen(inner)) : NULL;
         if (r) {
-            added = add_object(r, host, t);
+            added = add_object(ps, r, host, t);
             json_object_put(r);
         }
     } else {
-        added = add_object(o, machine[0] ? machine : NULL, t);
+        added = add_object(ps, o, machine[0] ? machine : NULL, t);
     }
     json_object_put(o);
     return added;
+}
+
+
+bool logread_line(const char *line, size_t len, struct tally *t)
+{
+    struct parser ps = { json_tokener_new(), NULL };
+    if (!ps.tok)
+        return false;
+    bool added = parse_line(&ps, line, len, t);
+    json_tokener_free(ps.tok);
+    return added;
+}
+
+/* Blocks of whole lines, from the reading thread to the parsing ones. */
+struct block {
+    char *text;
+    size_t len;
+};
+
+struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    struct block slot[QUEUE_BLOCKS];
+    size_t head, count;
+    bool done;                 /* no more blocks will come */
+    pthread_mutex_t tally_lock;
+    struct tally *t;
+    unsigned long lines, records;
+};
+
+static bool queue_put(struct queue *q, struct block b)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == QUEUE_BLOCKS)
+        pthread_cond_wait(&q->changed, &q->lock);
+    q->slot[(q->head + q->count++) % QUEUE_BLOCKS] = b;
+    pthread_cond_broadcast(&q->changed);
+    pthread_mutex_unlock(&q->lock);
+    return true;
+}
+
+static bool queue_take(struct queue *q, struct block *b)
+{
+    pthread_mutex_lock(&q->lock);
+    while (q->count == 0 && !q->done)
+        pthread_cond_wait(&q->changed, &q->lock);
+    bool got = q->count > 0;
+    if (got) {
+        *b = q->slot[q->head];
+        q->head = (q->head + 1) % QUEUE_BLOCKS;
+        q->count--;
+        pthread_cond_broadcast(&q->changed);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return got;
+}
+
+static void *parse_blocks(void *arg)
+{
+    struct queue *q = arg;
+    struct parser ps = { json_tokener_new(), &q->tally_lock };
+    struct block b;
+    unsigned long lines = 0, records = 0;
+    while (queue_take(q, &b)) {
+        for (size_t at = 0; at < b.len;) {
+            const char *nl = memchr(b.text + at, '\n', b.len - at);
+            size_t len = nl ? (size_t)(nl - (b.text + at)) : b.len - at;
+            lines++;
+            if (ps.tok && parse_line(&ps, b.text + at, len, q->t))
+                records++;
+            else if (!ps.tok) {
+                pthread_mutex_lock(&q->tally_lock);
+                q->t->failed = true;
+                pthread_mutex_unlock(&q->tally_lock);
+            }
+            at += len + 1;
+        }
+        free(b.text);
+    }
+    json_tokener_free(ps.tok);
+    pthread_mutex_lock(&q->tally_lock);
+    q->lines += lines;
+    q->records += records;
+    pthread_mutex_unlock(&q->tally_lock);
+    return NULL;
+}
+
+/* Reads `in` in blocks and queues their whole lines; the part of a line at a
+ * block's end goes into the next block.  Returns the number of lines skipped
+ * for their length, or -1 when out of memory. */
+static long read_blocks(gzFile in, struct queue *q)
+{
+    char *buf = malloc(BLOCK_BYTES);
+    size_t fill = 0;
+    long skipped = 0;
+    bool in_long_line = false;
+    if (!buf)
+        return -1;
+    for (;;) {
+        int n = gzread(in, buf + fill, (unsigned)(BLOCK_BYTES - fill));
+        if (n <= 0)
+            break;
+        fill += (size_t)n;
+        size_t start = 0;
+        if (in_long_line) {     /* the rest of a line too long to hold */
+            char *nl = memchr(buf, '\n', fill);
+            if (!nl) {
+                fill = 0;
+                continue;
+            }
+            start = (size_t)(nl - buf) + 1;
+            in_long_line = false;
+        }
+        char *last = fill > start ? memrchr(buf + start, '\n', fill - start) : NULL;
+        if (!last) {
+            if (fill == BLOCK_BYTES && start == 0) {
+                skipped++;
+                in_long_line = true;
+                fill = 0;
+            } else if (start > 0) {
+                memmove(buf, buf + start, fill - start);
+                fill -= start;
+            }
+            continue;
+        }
+        size_t whole = (size_t)(last - buf) + 1;
+        char *next = malloc(BLOCK_BYTES);
+        if (!next) {
+            free(buf);
+            return -1;
+        }
+        memcpy(next, buf + whole, fill - whole);
+        queue_put(q, (struct block){ memmove(buf, buf + start, whole - start), whole - start });
+        buf = next;
+        fill -= whole;
+    }
+    if (fill > 0 && !in_long_line)
+        queue_put(q, (struct block){ buf, fill });   /* the last line, without a newline */
+    else
+        free(buf);
+    return skipped;
 }
 
 int logread_input(const char *path, struct tally *t, struct logread_counts *counts)
 {
     bool is_stdin = strcmp(path, "-") == 0;
     int fd = is_stdin ? dup(STDIN_FILENO) : -1;
+    errno = 0;
     gzFile in = is_stdin ? (fd >= 0 ? gzdopen(fd, "rb") : NULL) : gzopen(path, "rb");
     const char *shown = is_stdin ? "standard input" : path;
     if (!in) {
@@ -271,44 +413,47 @@ int logread_input(const char *path, struct tally *t, struct logread_counts *coun
         return e == ENOMEM ? EX_OSERR : EX_NOINPUT;
     }
     gzbuffer(in, 256 * 1024);
-    char *buf = malloc(LINE_MAX_BYTES);
-    if (!buf) {
-        gzclose(in);
-        cli_error("%s: %s", shown, strerror(ENOMEM));
-        return EX_OSERR;
-    }
-    bool too_long = false;
+
+    struct queue q;
+    memset(&q, 0, sizeof q);
+    pthread_mutex_init(&q.lock, NULL);
+    pthread_cond_init(&q.changed, NULL);
+    pthread_mutex_init(&q.tally_lock, NULL);
+    q.t = t;
+    pthread_t parser[PARSERS];
+    int nparsers = 0;
+    while (nparsers < PARSERS && pthread_create(&parser[nparsers], NULL, parse_blocks, &q) == 0)
+        nparsers++;
+
+    long skipped_long = nparsers > 0 ? read_blocks(in, &q) : -1;
+    pthread_mutex_lock(&q.lock);
+    q.done = true;
+    pthread_cond_broadcast(&q.changed);
+    pthread_mutex_unlock(&q.lock);
+    for (int i = 0; i < nparsers; i++)
+        pthread_join(parser[i], NULL);
+
     int status = 0;
-    for (;;) {
-        if (!gzgets(in, buf, (int)LINE_MAX_BYTES))
-            break;
-        size_t len = strlen(buf);
-        bool whole = len > 0 && buf[len - 1] == '\n';
-        if (too_long) {             /* the rest of a line that was too long */
-            too_long = !whole;
-            continue;
+    if (skipped_long < 0) {
+        t->failed = true;
+    } else {
+        int zerr;
+        const char *why = gzerror(in, &zerr);
+        if (zerr != Z_OK) {
+            cli_error("%s: %s (the records before it are counted)", shown,
+                      zerr == Z_ERRNO ? strerror(errno) : why ? why : "unreadable");
+            status = zerr == Z_MEM_ERROR ? EX_OSERR : zerr == Z_ERRNO ? EX_IOERR : EX_DATAERR;
         }
-        if (!whole && len == LINE_MAX_BYTES - 1) {
-            too_long = true;
-            counts->lines++;
-            counts->skipped++;
-            continue;
-        }
-        counts->lines++;
-        if (logread_line(buf, len, t))
-            counts->records++;
-        else
-            counts->skipped++;
+        counts->lines += (unsigned long)skipped_long;
+        counts->skipped += (unsigned long)skipped_long;
     }
-    int zerr;
-    const char *why = gzerror(in, &zerr);
-    if (zerr != Z_OK) {
-        cli_error("%s: %s (the records before it are counted)", shown,
-                  zerr == Z_ERRNO ? strerror(errno) : why ? why : "unreadable");
-        status = zerr == Z_MEM_ERROR ? EX_OSERR : zerr == Z_ERRNO ? EX_IOERR : EX_DATAERR;
-    }
-    free(buf);
+    counts->lines += q.lines;
+    counts->records += q.records;
+    counts->skipped += q.lines - q.records;
     gzclose(in);
+    pthread_mutex_destroy(&q.lock);
+    pthread_cond_destroy(&q.changed);
+    pthread_mutex_destroy(&q.tally_lock);
     if (t->failed && !status) {
         cli_error("out of memory: the sums are incomplete");
         status = EX_OSERR;

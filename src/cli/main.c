@@ -156,6 +156,48 @@ int cli_stdin_file(char *path, size_t len)
     return err;
 }
 
+int cli_conf_open(struct cli_conf *c, const char *explicit)
+{
+    c->tmp[0] = '\0';
+    if (!explicit || strcmp(explicit, "-") != 0) {
+        c->path = c->shown = cli_config_path(explicit);
+        return 0;
+    }
+    int err = cli_stdin_file(c->tmp, sizeof c->tmp);
+    if (err) {
+        c->tmp[0] = '\0';
+        cli_error("standard input: %s", err == EFBIG ? "too large (16 MiB at most)" : strerror(err));
+        return EX_NOINPUT;
+    }
+    c->path = c->tmp;
+    c->shown = "standard input";
+    return 0;
+}
+
+void cli_conf_close(struct cli_conf *c)
+{
+    if (c->tmp[0])
+        unlink(c->tmp);
+    c->tmp[0] = '\0';
+}
+
+void cli_conf_error(const struct cli_conf *c, const char *error)
+{
+    size_t n = strlen(c->tmp);
+    if (n && strncmp(error, c->tmp, n) == 0)
+        cli_error("%s%s", c->shown, error + n);
+    else
+        cli_error("%s", error);
+}
+
+int cli_conf_not_stdin(const char *explicit, const char *what)
+{
+    if (!explicit || strcmp(explicit, "-") != 0)
+        return 0;
+    cli_error("-c -: %s", what);
+    return EX_USAGE;
+}
+
 int cli_usage(const struct command *cmd, int exit_code)
 {
     cmd->usage(exit_code == EX_OK ? stdout : stderr);

@@ -37,7 +37,7 @@ static bool served_today(const struct tally_host *h, const struct tally_key *k)
 
 static void entry(FILE *out, const struct tally_host *h)
 {
-    const struct tally_key *pick[TALLY_KEYS_MAX], *further[TALLY_KEYS_MAX];
+    const struct tally_key *pick[TALLY_KEYS_MAX] = { NULL }, *further[TALLY_KEYS_MAX] = { NULL };
     size_t n = 0, nfurther = 0;
     bool caution = false;
     for (int depth = 0; depth <= 1; depth++)

@@ -141,9 +141,9 @@ static long long floor_div(long long a, long long b)
 }
 
 /* Moves every host's and key's columns onto the axis (t0, width), which
- * covers the old one: each old column falls into exactly one new column,
- * since the old t0 is a multiple of the old width and the widths are powers
- * of two. */
+ * covers every record so far: each old column falls into exactly one new
+ * column, since both t0 are multiples of the old width and the widths are
+ * powers of two (the same width: a shift). */
 static void remap(struct tally *t, time_t t0, time_t width)
 {
     int to[TALLY_BUCKETS];
@@ -182,11 +182,12 @@ static int column_of(struct tally *t, time_t when)
     }
     if (when < t->t0 || when >= t->t0 + (time_t)TALLY_BUCKETS * t->width) {
         time_t lo = when < t->first ? when : t->first, hi = when > t->last ? when : t->last;
-        long long width = t->width, t0;
-        do {
+        /* the same width moved to the left when that is enough, else wider */
+        long long width = t->width, t0 = floor_div(lo, width) * width;
+        while (hi >= t0 + (long long)TALLY_BUCKETS * width) {
             width *= 2;
             t0 = floor_div(lo, width) * width;
-        } while (hi >= t0 + (long long)TALLY_BUCKETS * width);
+        }
         remap(t, (time_t)t0, (time_t)width);
     }
     return (int)((when - t->t0) / t->width);
@@ -236,7 +237,13 @@ static void span(time_t *first, time_t *last, time_t when)
 static void add_chain(struct tally *t, struct tally_host *h, const struct tally_record *r, const char *label,
                       int col, bool unmatched)
 {
-    bool latest = r->time >= h->last_chain_time;
+    /* the latest record's chain; between records of the same second, the one
+     * whose leaf pin sorts last, so the answer does not depend on the order
+     * the parsing threads added them */
+    bool latest = r->time > h->last_chain_time ||
+                  (r->time == h->last_chain_time &&
+                   (h->nlast_chain == 0 || (r->nchain > 0 && h->last_chain[0] >= 0 &&
+                                            strcmp(r->chain[0].pin, h->keys[h->last_chain[0]].pin) >= 0)));
     if (latest) {
         h->nlast_chain = 0;
         h->last_chain_time = r->time;
@@ -254,10 +261,18 @@ static void add_chain(struct tally *t, struct tally_host *h, const struct tally_
             h->other_keys += r->repeat;
             continue;
         }
-        if (!k->subject && r->chain[i].subject && !(k->subject = strdup(r->chain[i].subject)))
-            t->failed = true;
-        if (!k->issuer && r->chain[i].issuer && !(k->issuer = strdup(r->chain[i].issuer)))
-            t->failed = true;
+        /* the names of the earliest record that served the key */
+        bool earliest = !k->events || r->time < k->first;
+        if ((earliest || !k->subject) && r->chain[i].subject) {
+            free(k->subject);
+            if (!(k->subject = strdup(r->chain[i].subject)))
+                t->failed = true;
+        }
+        if ((earliest || !k->issuer) && r->chain[i].issuer) {
+            free(k->issuer);
+            if (!(k->issuer = strdup(r->chain[i].issuer)))
+                t->failed = true;
+        }
         if ((int)i < k->depth)
             k->depth = (int)i;
         if (r->chain[i].not_after > k->not_after)
@@ -275,7 +290,8 @@ static void add_chain(struct tally *t, struct tally_host *h, const struct tally_
 
 static void set_known(struct tally *t, struct tally_host *h, const struct tally_record *r)
 {
-    if (r->time < h->known_time)
+    if (r->time < h->known_time ||
+        (r->time == h->known_time && h->nknown > 0 && (r->nknown == 0 || strcmp(r->known[0], h->known[0]) < 0)))
         return;
     if (r->nknown > h->nknown || !h->known) {
         char(*known)[TALLY_PIN_MAX] = realloc(h->known, (r->nknown ? r->nknown : 1) * sizeof *known);
@@ -344,6 +360,66 @@ bool tally_add(struct tally *t, const struct tally_record *r)
         set_known(t, h, r);
     add_chain(t, h, r, label, col, verdict == TV_FAIL || verdict == TV_EXPIRED);
     return !t->failed;
+}
+
+static int by_events(const void *a, const void *b, void *arg)
+{
+    const struct tally_names *n = arg;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    if (n->events[x] != n->events[y])
+        return n->events[x] > n->events[y] ? -1 : 1;
+    return strcmp(n->name[x], n->name[y]);
+}
+
+static void names_sort(struct tally_names *n)
+{
+    size_t order[TALLY_NAMES] = { 0 };
+    char *name[TALLY_NAMES] = { NULL };
+    unsigned long events[TALLY_NAMES] = { 0 };
+    for (size_t i = 0; i < n->n; i++)
+        order[i] = i;
+    qsort_r(order, n->n, sizeof order[0], by_events, n);
+    for (size_t i = 0; i < n->n; i++) {
+        name[i] = n->name[order[i]];
+        events[i] = n->events[order[i]];
+    }
+    memcpy(n->name, name, n->n * sizeof name[0]);
+    memcpy(n->events, events, n->n * sizeof events[0]);
+}
+
+static int key_order(const void *a, const void *b)
+{
+    const struct tally_key *x = a, *y = b;
+    if (x->depth != y->depth)
+        return x->depth - y->depth;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return strcmp(x->pin, y->pin);
+}
+
+void tally_finish(struct tally *t)
+{
+    names_sort(&t->machines);
+    names_sort(&t->uncovered);
+    for (size_t i = 0; i < t->nhosts; i++) {
+        struct tally_host *h = t->hosts[i];
+        names_sort(&h->programs);
+        names_sort(&h->would_block_programs);
+        names_sort(&h->blocked_programs);
+        char last[TALLY_CHAIN_MAX][TALLY_PIN_MAX];
+        for (size_t c = 0; c < h->nlast_chain; c++)
+            strcpy(last[c], h->last_chain[c] >= 0 ? h->keys[h->last_chain[c]].pin : "");
+        if (h->nkeys)
+            qsort(h->keys, h->nkeys, sizeof h->keys[0], key_order);
+        for (size_t c = 0; c < h->nlast_chain; c++) {
+            h->last_chain[c] = -1;
+            for (size_t k = 0; k < h->nkeys && last[c][0]; k++)
+                if (strcmp(h->keys[k].pin, last[c]) == 0)
+                    h->last_chain[c] = (int)k;
+        }
+        for (size_t k = 0; k < h->nkeys; k++)
+            names_sort(&h->keys[k].programs);
+    }
 }
 
 enum tally_state tally_host_state(const struct tally_host *h)

@@ -128,6 +128,11 @@ void tally_free(struct tally *t);
 /* Adds one record.  Returns false when memory ran out (t->failed set too). */
 bool tally_add(struct tally *t, const struct tally_record *r);
 
+/* After the last tally_add: every list in a fixed order (names by events,
+ * then name; keys leaf first, then by first seen), so a report does not depend
+ * on the order the records were added in.  Before any view. */
+void tally_finish(struct tally *t);
+
 /* The hosts sorted for showing: those that would break first, then blocking,
  * unpinned, ready; within each by events, most first.  A new array (free it);
  * NULL when out of memory. */

@@ -78,7 +78,8 @@ def add(label, ref_text, var_text, ratios, target=None, higher_is_better=False, 
     elif target is not None and r == r:
         excess = target / r if higher_is_better else r / target
         verdict = "ok" if excess <= 1 else "MISSED"
-    tgt = "-" if target is None else ("%s %s" % (">=" if higher_is_better else "<=", ("%.3f" % target).rstrip("0")))
+    tgt = "-" if target is None else ("%s %s" % (">=" if higher_is_better else "<=",
+                                                  ("%.3f" % target).rstrip("0").rstrip(".")))
     rows.append((label, ref_text, var_text, fmt_ratio(r) + note, spread, "-" if best is None else fmt_ratio(best),
                  tgt, verdict, excess, r))
 
@@ -290,6 +291,16 @@ timed("  curl --pinnedpubkey vs plain curl", "curl", "pinned", "base", per=nc)
 timed("verdicts=all with the JSON log, full TLS 1.3, vs no preload", "full13", "all", "base")
 ab(AB_LABEL, "ab_all", "all")
 timed("  verdicts=all with the JSON log vs verdicts=failures", "full13", "all", "shim")
+
+report_mb = sys.argv[3] if len(sys.argv) > 3 else "?"
+big_s = values("report", "big", "s")
+if big_s:
+    add("pinshim report, 1 000 000 JSON lines (%s MB): time against the 10 s budget" % report_mb, "10 s",
+        "%.2f s" % med(big_s), [x / 10.0 for x in big_s], 1.0, best=min(big_s) / 10.0)
+    big_m, small_m = values("report", "big", "rss_kb"), values("report", "small", "rss_kb")
+    add("  peak memory, 1 000 000 lines vs 10 000 lines (bounded: state per host and key)",
+        "%.1f MB" % (med(small_m) / 1024), "%.1f MB" % (med(big_m) / 1024),
+        paired("report", "big", "small", "rss_kb"), 1.10)
 
 print("ratio: shim / baseline time (bulk: throughput).  Rows in separate processes: median of the paired")
 print("runs' ratios, spread p25-p75 of them, best = fastest run over fastest run.  A/B rows: two processes,")

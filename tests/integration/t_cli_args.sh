@@ -100,6 +100,88 @@ check_err_has '^pinshim: apply: standard input has an error: .*/live\.conf is un
 cmp -s live.conf single.conf || case_fail "live.conf changed"
 case_end
 
+# `-` as the config of every command that loads it once, itself (issue 13):
+# export, audit, probe and tofu read standard input as check does, name it
+# "standard input" and leave no temporary file.  Where the config is read
+# again later by its name (exec, enable --unit, apply's live config), `-c -`
+# is a usage error that says why.
+printf 'hosts = ( { name = "*.w.example.com"; pins = [ "%s", "%s" ]; } );\n' "$A" "$B" > wild.conf
+
+# stdin_case NAME RC STDIN_FILE ARGS...: pinshim ARGS < STDIN_FILE, exit RC,
+# TMPDIR empty afterwards, no temporary file named in the messages.
+stdin_case() {
+    local name=$1 rc=$2 in=$3
+    shift 3
+    case_begin "$name"
+    rm -rf tmp-stdin
+    mkdir -p tmp-stdin
+    run_plain env TMPDIR="$PWD/tmp-stdin" sh -c '"$@" < "$0"' "$in" "$PINSHIM_BIN" "$@"
+    check_rc "$rc"
+    check_err_lacks 'pinshim-stdin'
+    check_out_lacks 'pinshim-stdin'
+    [ -z "$(ls tmp-stdin)" ] || case_fail "left in TMPDIR: $(ls tmp-stdin)"
+}
+
+stdin_case "export -c - --format curl: the config from standard input" 0 good.conf export -c - --format curl
+check_out_has "^api\.example\.com --pinnedpubkey 'sha256//"
+case_end
+
+stdin_case "export --format curl - (CONF as argument)" 0 good.conf export --format curl -
+check_out_has "^api\.example\.com --pinnedpubkey"
+case_end
+
+stdin_case "export - with an error: exit 78, the error names standard input" 78 bad.conf export --format curl -
+check_err_has '^pinshim: export: standard input:1: '
+case_end
+
+stdin_case "audit -c - --json: the config from standard input, named so" 0 wild.conf audit --json -c -
+check_out_has '"config":"standard input"'
+check_out_has 'not probed \(wildcard\)'
+case_end
+
+stdin_case "audit - with an error: exit 78, the error names standard input" 78 bad.conf audit -
+check_err_has '^pinshim: audit: standard input:1: '
+case_end
+
+stdin_case "probe -c - HOST: the config is read (then the closed port: 69)" 69 good.conf \
+    probe -c - "127.0.0.1:$(unused_port)"
+check_err_lacks 'cannot read the config'
+check_err_has '^pinshim: probe: .*(refused|unreachable|connect)'
+case_end
+
+stdin_case "probe -c - with an error: exit 78 before any connection, the error names standard input" 78 bad.conf \
+    probe -c - 127.0.0.1:1
+check_err_has '^pinshim: probe: standard input:1: '
+case_end
+
+stdin_case "tofu -c - list: the state the config from standard input names" 0 good.conf tofu -c - list
+check_out_has "^no records in $PWD/state/tofu\.state"
+case_end
+
+stdin_case "tofu -c - list with an error: exit 78, the error names standard input" 78 bad.conf tofu -c - list
+check_err_has '^pinshim: tofu: standard input:1: '
+case_end
+
+stdin_case "exec -c -: a usage error (the library reads the config later, by name), COMMAND not run" 64 good.conf \
+    exec -c - sh -c 'echo ran'
+check_err_has '^pinshim: exec: -c -: the config must be a file'
+check_out_lacks 'ran'
+case_end
+
+stdin_case "enable --unit NAME -c -: a usage error (the unit reads the config later, by name)" 64 good.conf \
+    enable --unit pinshim-args-test -c -
+check_err_has '^pinshim: enable: -c -: the config must be a file'
+case_end
+
+case_begin "apply -c - NEW: a usage error (the live config is a file to replace), nothing written"
+cp single.conf live.conf
+run_plain sh -c '"$1" apply -c - good.conf < good.conf' sh "$PINSHIM_BIN"
+check_rc 64
+check_err_has "^pinshim: apply: -c -: the live config must be a file"
+[ ! -e ./- ] || case_fail "a file named - was written"
+cmp -s live.conf single.conf || case_fail "live.conf changed"
+case_end
+
 case_begin "-- ends the options: check -- -odd-name.conf"
 cp good.conf ./-odd-name.conf
 cli check -- -odd-name.conf

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_cli_check.sh - `pinshim check`: every config error the loader finds is one
-# FILE:LINE line and exit 1; each warning (single pin, expiry, duplicate host,
+# FILE:LINE line (all of them in one run, in file order) and exit 1; each warning (single pin, expiry, duplicate host,
 # duplicate pin, public suffix, include_subdomains on a suffix, unknown keys)
 # comes with the line it is about; an unknown key that is a likely typo of a
 # known one is an error (exit 1) with "did you mean"; the summary line; exit codes.
@@ -173,6 +173,94 @@ err_case "libconfig syntax error" "mode = \"enforce\";
 hosts = (
   { name = ; pins = [ \"$A\" ]; }  # @err
 );" 'syntax error'
+
+# ----------------------------------------------- every error in one run ---
+# The loader goes on after an error (for check only: the library stops at the
+# first): each error of each entry, top-level key and @include'd file is its
+# own FILE:LINE line, in file order, and the summary counts them.
+
+cat > multi-inc.conf <<EOF
+{ name = "inc-ok.example.com"; pins = [ "$A", "$B" ]; },
+{ name = "inc.example.com"; pins = [ "$A",
+                                     "sha256/short" ]; }  # @ierr
+EOF
+cat > multi.conf <<EOF
+mode = "strict";  # @e1
+unpinned = "allow";
+log = { stderr = true; verdicts = "some"; };  # @e2
+hosts = (
+  { name = "ok.example.com"; pins = [ "$A" ]; },
+  { name = "a.example.com"; pins = [ "$A", "sha256/AAAA" ]; },  # @e3
+  { name = "b.example.com"; pins = [ "$A", "$B" ];
+    port = 70000;  # @e4
+    pinz = [ "$C" ]; },  # @e5
+  { name = "*.w.example.com"; tofu = "leaf"; },  # @e6
+  { name = "c.example.com"; pins = [ "$A", "$B" ]; expires = "2027-02-30"; },  # @e7
+  @include "multi-inc.conf"
+);
+EOF
+chmod 600 multi.conf multi-inc.conf
+# multi_expected: the lines check prints for multi.conf, in this order.
+multi_expected() {
+    printf '%s\n' \
+        "multi.conf:$(marker_line e1 multi.conf): mode must be \"enforce\", \"report\" or \"off\", not \"strict\"" \
+        "multi.conf:$(marker_line e2 multi.conf): log.verdicts must be \"failures\" or \"all\", not \"some\"" \
+        "multi.conf:$(marker_line e3 multi.conf): bad pin \"sha256/AAAA\": a pin must be the base64 of 32 bytes (a SHA-256 hash)" \
+        "multi.conf:$(marker_line e4 multi.conf): port must be between 1 and 65535, not 70000" \
+        "multi.conf:$(marker_line e5 multi.conf): error: unknown key \"pinz\" in a host entry: did you mean \"pins\"?" \
+        "multi.conf:$(marker_line e6 multi.conf): tofu needs one host: it cannot be used with the wildcard *.w.example.com" \
+        "multi.conf:$(marker_line e7 multi.conf): expires must be a date YYYY-MM-DD, not \"2027-02-30\"" \
+        "multi-inc.conf:$(marker_line ierr multi-inc.conf): bad pin \"sha256/short\": the pin is not valid base64"
+}
+
+case_begin "every error in one run: 7 in the config's keys and entries, 1 in an @include, in file order, exit 1"
+cli check multi.conf
+check_rc 1
+multi_expected > "$T/multi.want"
+diff "$T/multi.want" "$ERR" > "$T/multi.diff" || case_fail "stderr is not the 8 errors: $(cat "$T/multi.diff")"
+check_out_has '^multi\.conf: 8 errors: the library refuses every TLS connection with this config$'
+check_count '' 1
+case_end
+
+case_begin "every error in one run: a refused config shows no warning (ok.example.com's single pin)"
+cli check multi.conf
+check_err_lacks 'warning'
+case_end
+
+case_begin "every error in one run, from standard input: named so"
+mkdir -p "$T/stdin-tmp"
+cp multi-inc.conf "$T/stdin-tmp/multi-inc.conf"
+run_plain env TMPDIR="$T/stdin-tmp" "$PINSHIM_BIN" check - < multi.conf
+check_rc 1
+[ "$(grep -c '^standard input:[0-9]*: ' "$ERR")" = 7 ] || case_fail "not 7 errors of standard input: $(cat "$ERR")"
+check_out_has '^standard input: 8 errors: '
+case_end
+
+case_begin "apply refuses a config with many errors, names every one, the live config untouched"
+printf 'mode = "report";\nhosts = ( { name = "live.example.com"; pins = [ "%s", "%s" ]; } );\n' "$A" "$B" > live-m.conf
+chmod 600 live-m.conf
+cp live-m.conf live-m.before
+cli apply -c live-m.conf multi.conf
+check_rc 1
+[ "$(grep -c '^multi\.conf:[0-9]*: ' "$ERR")" = 7 ] || case_fail "not 7 errors of multi.conf: $(cat "$ERR")"
+check_err_has "multi-inc\.conf:$(marker_line ierr multi-inc.conf): bad pin"
+cmp -s live-m.conf live-m.before || case_fail "the live config changed"
+case_end
+
+cat > syntax-after.conf <<EOF
+mode = "strict";
+hosts = (
+  { name = "a.example.com"; pins = [ "sha256/AAAA" ]; },
+  { name = ; pins = [ "$A" ]; }  # @err
+);
+EOF
+case_begin "a syntax error after semantic errors: the syntax error is the only one"
+cli check syntax-after.conf
+check_rc 1
+check_err_has "^syntax-after\.conf:$(marker_line err syntax-after.conf): .*syntax error"
+[ "$(wc -l < "$ERR")" = 1 ] || case_fail "stderr has $(wc -l < "$ERR") lines, expected 1: $(cat "$ERR")"
+check_out_has '^syntax-after\.conf: 1 error: '
+case_end
 
 case_begin "missing config: one line, exit 66"
 cli check no-such.conf

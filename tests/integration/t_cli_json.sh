@@ -68,6 +68,51 @@ assert "pin" in e["message"] and not e["message"].startswith("err.conf"), e
 '
 case_end
 
+# Every error in one run (issue 13): three entries wrong in three ways, a
+# wrong top-level key, a typo check calls an error, and a bad pin in an
+# @include'd file: all under errors, in file order, with their lines.
+printf '{ name = "inc.example.com"; pins = [ "%s", "sha256/short" ]; }\n' "$A" > many-inc.conf
+cat > many.conf <<EOF
+unpinned = "sometimes";
+hosts = (
+  { name = "a.example.com"; pins = [ "sha256/nope", "$B" ]; },
+  { name = "b.example.com"; pins = [ "$A", "$B" ]; port = 0; },
+  { name = "c.example.com"; pins = [ "$A", "$B" ]; mdoe = "report"; mode = "loud"; },
+  @include "many-inc.conf"
+);
+EOF
+chmod 600 many.conf many-inc.conf
+case_begin "check --json of a config with six errors (one in an @include): all of them, in file order, exit 1"
+cli check --json many.conf
+check_rc 1
+check_json '
+assert d["hosts"] is None and d["pins"] is None and d["warnings"] == []
+e = d["errors"]
+got = [(x["file"], x["line"]) for x in e]
+assert got == [("many.conf", 1), ("many.conf", 3), ("many.conf", 4), ("many.conf", 5), ("many.conf", 5),
+               ("many-inc.conf", 1)], got
+assert e[0]["message"].startswith("unpinned must be"), e[0]
+assert e[1]["message"].startswith("bad pin \"sha256/nope\""), e[1]
+assert e[2]["message"] == "port must be between 1 and 65535, not 0", e[2]
+assert {e[3]["message"], e[4]["message"]} == {"unknown key \"mdoe\" in a host entry: did you mean \"mode\"?",
+        "mode must be \"enforce\", \"report\" or \"off\", not \"loud\""}, e[3:5]
+assert e[5]["message"].startswith("bad pin \"sha256/short\""), e[5]
+'
+case_end
+
+case_begin "check --json of many errors from standard input: the file is \"standard input\", not a temporary file"
+mkdir -p "$T/stdin-tmp"
+cp many-inc.conf "$T/stdin-tmp/"
+run_plain env TMPDIR="$T/stdin-tmp" "$PINSHIM_BIN" check --json - < many.conf
+check_rc 1
+check_json '
+assert d["config"] == "standard input", d["config"]
+files = [x["file"] for x in d["errors"]]
+assert files[:5] == ["standard input"] * 5, files
+assert len(files) == 6 and files[5].endswith("many-inc.conf"), files
+'
+case_end
+
 case_begin "check --json of a missing config: one error, line null, exit 66"
 cli check --json missing.conf
 check_rc 66

@@ -1,5 +1,6 @@
 /* policy.c + config.c: host matching, ports, IP literals, a large config,
- * every config error with its FILE:LINE, defaults. */
+ * every config error with its FILE:LINE, all of them in one load
+ * (policy_load_all), defaults. */
 #include "config.h"
 #include <check.h>
 #include <stdio.h>
@@ -951,6 +952,122 @@ START_TEST(test_error_log_values)
 }
 END_TEST
 
+/* ---- every error in one load (policy_load_all, for pinshim check) ---- */
+
+#define SINK_MAX 16
+struct sink_log {
+    int n;
+    char file[SINK_MAX][4200];
+    int line[SINK_MAX];
+    char message[SINK_MAX][300];
+};
+
+static void sink_record(void *ctx, const char *file, int line, const char *message)
+{
+    struct sink_log *log = ctx;
+    ck_assert_msg(log->n < SINK_MAX, "more than %d errors: %s", SINK_MAX, message);
+    snprintf(log->file[log->n], sizeof log->file[0], "%s", file);
+    log->line[log->n] = line;
+    snprintf(log->message[log->n], sizeof log->message[0], "%s", message);
+    log->n++;
+}
+
+START_TEST(test_all_errors)
+{
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], path[4200], inc[4200], first[4600];
+    snprintf(dir, sizeof dir, "%s/pinshim-unit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/pinshim.conf", dir);
+    snprintf(inc, sizeof inc, "%s/more.conf", dir);
+    write_file(inc, "{ name = \"inc.example.com\";\n"
+                    "  pins = [ " P1 ", \"sha256/short\" ]; }\n");
+    write_file(path, "mode = \"strict\";\n"                                               /* 1 */
+                     "unpinned = \"allow\";\n"                                             /* 2 */
+                     "programs = [ \"/usr/bin/curl\", \"curl\" ];\n"                       /* 3 */
+                     "log = { stderr = \"maybe\"; json = \"/var/log/p.jsonl\"; };\n"       /* 4 */
+                     "hosts = (\n"                                                         /* 5 */
+                     "  { name = \"ok.example.com\"; pins = [ " P1 ", " P2 " ]; },\n"      /* 6 */
+                     "  { name = \"a..example.com\"; pins = [ \"md5/x\" ]; },\n"           /* 7 */
+                     "  { name = \"b.example.com\"; pins = [ " P1 " ];\n"                  /* 8 */
+                     "    port = 0; },\n"                                                  /* 9 */
+                     "  { name = \"*.w.example.com\"; tofu = \"leaf\"; },\n"               /* 10 */
+                     "  { name = \"c.example.com\"; tofu = \"lef\"; },\n"                  /* 11 */
+                     "  { pins = [ " P1 " ]; },\n"                                         /* 12 */
+                     "  @include \"more.conf\"\n"                                          /* 13 */
+                     ");\n");
+    static const struct {
+        int inc, line;
+        const char *start;
+    } want[] = {
+        { 0, 1, "mode must be" },
+        { 0, 3, "each program must be an absolute path" },
+        { 0, 4, "stderr must be true, false or \"all\"" },
+        { 0, 7, "\"a..example.com\" is not a host name" },
+        { 0, 7, "bad pin \"md5/x\"" },
+        { 0, 9, "port must be between 1 and 65535, not 0" },
+        { 0, 10, "tofu needs one host" },
+        { 0, 11, "tofu must be \"leaf\" or \"chain\", not \"lef\"" },
+        { 0, 12, "host entry without a name" },
+        { 1, 2, "bad pin \"sha256/short\"" },
+    };
+    const int nwant = (int)(sizeof want / sizeof want[0]);
+
+    struct sink_log log = { 0 };
+    const struct policy_sink sink = { sink_record, &log };
+    struct policy *all = policy_load_all(path, &sink);
+    ck_assert_ptr_nonnull(all);
+    for (int i = 0; i < log.n; i++)
+        fprintf(stderr, "  sink: %s:%d: %s\n", log.file[i], log.line[i], log.message[i]);
+    ck_assert_int_eq(log.n, nwant);
+    for (int i = 0; i < nwant; i++) {
+        /* an @include'd file is named as the @include line names it (libconfig) */
+        ck_assert_str_eq(log.file[i], want[i].inc ? "more.conf" : path);
+        ck_assert_msg(log.line[i] == want[i].line, "error %d at line %d, expected %d: %s", i, log.line[i],
+                      want[i].line, log.message[i]);
+        ck_assert_msg(strncmp(log.message[i], want[i].start, strlen(want[i].start)) == 0,
+                      "error %d: \"%s\", expected \"%s...\"", i, log.message[i], want[i].start);
+    }
+    /* the policy fails with the first error, exactly as policy_load's */
+    snprintf(first, sizeof first, "%s:1: %s", path, log.message[0]);
+    ck_assert_ptr_nonnull(all->error);
+    ck_assert_str_eq(all->error, first);
+    ck_assert_int_eq(all->nentries, 0);
+    struct policy *one = policy_load(path);
+    ck_assert_ptr_nonnull(one);
+    ck_assert_ptr_nonnull(one->error);
+    ck_assert_str_eq(one->error, all->error);
+    policy_free(one);
+    policy_free(all);
+
+    /* a valid config: the sink is never called, the policy is policy_load's */
+    log.n = 0;
+    write_file(path, "hosts = ( { name = \"ok.example.com\"; pins = [ " P1 ", " P2 " ]; },\n"
+                     "          { name = \"t.example.com\"; tofu = \"chain\"; } );\n");
+    all = policy_load_all(path, &sink);
+    ck_assert_ptr_nonnull(all);
+    ck_assert_msg(all->error == NULL, "%s", all->error);
+    ck_assert_int_eq(log.n, 0);
+    ck_assert_int_eq(all->nentries, 2);
+    ck_assert_ptr_nonnull(lookup(all, "ok.example.com", 443));
+    policy_free(all);
+
+    /* a syntax error after a wrong value: the only error, not for the sink */
+    write_file(path, "mode = \"strict\";\nhosts = ( { name = ; } );\n");
+    all = policy_load_all(path, &sink);
+    ck_assert_ptr_nonnull(all);
+    ck_assert_ptr_nonnull(all->error);
+    snprintf(first, sizeof first, "%s:2: ", path);
+    ck_assert_msg(strncmp(all->error, first, strlen(first)) == 0, "error \"%s\"", all->error);
+    ck_assert_int_eq(log.n, 0);
+    policy_free(all);
+
+    unlink(path);
+    unlink(inc);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
     Suite *s = suite_create("policy");
@@ -992,6 +1109,7 @@ static Suite *policy_suite(void)
     tcase_add_test(tc, test_error_ip_include_subdomains);
     tcase_add_test(tc, test_log_stderr_values);
     tcase_add_test(tc, test_error_log_values);
+    tcase_add_test(tc, test_all_errors);
     suite_add_tcase(s, tc);
     return s;
 }
