@@ -7,10 +7,12 @@
 #include "replace.h"
 #include "report_view.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -67,6 +69,27 @@ static int write_to_file(const char *path, enum view v, const struct tally *t, c
     if (fclose(mem) != 0 && !status) {
         cli_error("%s", strerror(errno));
         status = EX_OSERR;
+    }
+    struct stat st;
+    if (!status && lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a device, a FIFO, a link: written into, as a shell's > would,
+         * never renamed over */
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        size_t done = 0;
+        while (fd >= 0 && done < len) {
+            ssize_t n = write(fd, data + done, len - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            done += (size_t)n;
+        }
+        if (fd < 0 || done < len || close(fd) != 0) {
+            cli_error("%s: %s", path, strerror(errno ? errno : EIO));
+            status = fd < 0 ? EX_CANTCREAT : EX_IOERR;
+        }
+        free(data);
+        return status;
     }
     if (!status) {
         int e = replace_file(path, data, len, 0644);

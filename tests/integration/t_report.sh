@@ -21,14 +21,19 @@ NOW=2026-12-06T00:00:00Z
 
 # s_server PORT CHAIN KEY: openssl s_server on 127.0.0.1:PORT (bounded life,
 # killed at exit); waits until it accepts.  Sets S_PID.
+S_N=0
 s_server() {
-    local i
+    local i out
+    # a new file each time: the background shell truncates a reused one only
+    # when it gets to run, and the old server's ACCEPT would be read first
+    S_N=$((S_N + 1))
+    out=$T/s_server.$S_N.out
     timeout -k 5 300 openssl s_server -accept "127.0.0.1:$1" -cert "$PKI/$2" -cert_chain "$PKI/int.pem" \
-        -key "$PKI/$3" -www -naccept 100 >"$T/s_server.out" 2>"$T/s_server.err" </dev/null &
+        -key "$PKI/$3" -www -naccept 100 >"$out" 2>"$T/s_server.err" </dev/null &
     S_PID=$!
     _SERVER_PIDS="$_SERVER_PIDS $S_PID"
     for i in $(seq 1 200); do
-        grep -q '^ACCEPT' "$T/s_server.out" 2>/dev/null && return 0
+        grep -q '^ACCEPT' "$out" 2>/dev/null && return 0
         kill -0 "$S_PID" 2>/dev/null || break
         sleep 0.05
     done
@@ -244,6 +249,20 @@ head -c $(( $(stat -c %s whole.gz) - 20 )) whole.gz > cut.gz
 cli report --now "$NOW" cut.gz
 check_rc 65
 check_err_has "^pinshim: report: cut\\.gz: .*the records before it are counted"
+case_end
+
+case_begin "--html FILE: a regular file is replaced whole; a device or a symlink is written into, never renamed over"
+cli report --html page.html "$TRAFFIC"
+check_rc 0
+grep -q '</html>' page.html || case_fail "page.html is not a whole page"
+ln -s target.html link.html
+cli report --html link.html "$TRAFFIC"
+check_rc 0
+[ -L link.html ] && grep -q '</html>' target.html || case_fail "the symlink was replaced or its target not written"
+cli report --html /dev/full "$TRAFFIC"
+check_rc 74
+check_err_has "^pinshim: report: /dev/full: No space left on device\$"
+[ -c /dev/full ] || { mknod -m 666 /dev/full c 1 7; case_fail "/dev/full was replaced by a file"; }
 case_end
 
 case_begin "usage errors: two views, a bad --now, stdin twice: exit 64 with one line"
