@@ -59,8 +59,8 @@ static void host_detail(FILE *out, const struct tally *t, const struct tally_hos
 
     tally_time_text(h->first, a, sizeof a);
     tally_time_text(h->last, b, sizeof b);
-    fprintf(out, "  seen         %s .. %s, %lu connections (enforce %lu, report %lu, other %lu)\n", a, b, h->events,
-            h->mode_events[0], h->mode_events[1], h->mode_events[2]);
+    fprintf(out, "  seen         %s .. %s, %lu connection%s (enforce %lu, report %lu, other %lu)\n", a, b, h->events,
+            h->events == 1 ? "" : "s", h->mode_events[0], h->mode_events[1], h->mode_events[2]);
     fputs("  verdicts    ", out);
     for (int v = 0; v < TV_N; v++)
         if (h->by[v][TA_ALLOWED] + h->by[v][TA_BLOCKED])

@@ -328,8 +328,8 @@ case_end
 ART=${top_builddir:-.}/tests/artifacts
 if mkdir -p "$ART" 2>/dev/null; then
     cp "$T/traffic.keep" "$ART/report-traffic.jsonl"
-    "$PINSHIM_BIN" report --now "$NOW" "$ART/report-traffic.jsonl" > "$ART/report.txt" 2>&1
-    "$PINSHIM_BIN" report --json --now "$NOW" "$ART/report-traffic.jsonl" > "$ART/report.json" 2>&1
+    "$PINSHIM_BIN" report "$ART/report-traffic.jsonl" > "$ART/report.txt" 2>&1
+    "$PINSHIM_BIN" report --json "$ART/report-traffic.jsonl" > "$ART/report.json" 2>&1
     "$PINSHIM_BIN" report --suggest "$ART/report-traffic.jsonl" > "$ART/report-suggest.conf" 2>&1
     diag "artifacts: $ART/report-traffic.jsonl, report.txt, report.json, report-suggest.conf"
 fi
