@@ -107,14 +107,7 @@ cat > "$T/ns.sh" <<'NSEOF'
 set -u
 sock=$1
 shift
-old=$NS_T/olddev
-mkdir -p "$old"
-mount --rbind /dev "$old" || exit 97
-mount -t tmpfs -o mode=755 none /dev || exit 97
-for n in null zero full random urandom tty; do
-    [ -e "$old/$n" ] || continue
-    : > "/dev/$n" && mount --bind "$old/$n" "/dev/$n" || exit 97
-done
+. "$NS_LIB/fresh_dev.sh"
 : > /dev/log && mount --bind "$sock" /dev/log || exit 97
 exec "$@"
 NSEOF
@@ -126,7 +119,7 @@ at_edge() {
     OUT=$T/run$_RUN_N.out
     ERR=$T/run$_RUN_N.err
     RUN_CMD="(unshare -m, /dev/log = the edge) $*"
-    timeout -k 5 "${RUN_TIMEOUT:-30}" env NS_T="$T" unshare -m --propagation private bash "$T/ns.sh" "$DEVLOG" \
+    timeout -k 5 "${RUN_TIMEOUT:-30}" env NS_T="$T" NS_LIB="$_lib_dir" unshare -m --propagation private bash "$T/ns.sh" "$DEVLOG" \
         env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" "$@" >"$OUT" 2>"$ERR"
     RC=$?
     [ "$RC" = 97 ] && case_fail "namespace set-up failed: $(head -c 300 "$ERR")"

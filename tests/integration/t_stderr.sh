@@ -298,14 +298,7 @@ cat > "$T/ns.sh" <<'NSEOF'
 set -u
 got=$1
 shift
-old=$NS_T/olddev
-mkdir -p "$old"
-mount --rbind /dev "$old" || exit 97
-mount -t tmpfs -o mode=755 none /dev || exit 97
-for n in null zero full random urandom tty; do
-    [ -e "$old/$n" ] || continue
-    : > "/dev/$n" && mount --bind "$old/$n" "/dev/$n" || exit 97
-done
+. "$NS_LIB/fresh_dev.sh"
 "$PYTHON3" "$DEVLOG_PY" dgram-read "$got" &
 reader=$!
 for _ in $(seq 1 200); do
@@ -328,7 +321,7 @@ ns_run() {
     OUT=$T/run$_RUN_N.out
     ERR=$T/run$_RUN_N.err
     RUN_CMD="(unshare -m, a reader at /dev/log) $*"
-    timeout -k 5 60 env NS_T="$T" PYTHON3="$PYTHON3" DEVLOG_PY="$_lib_dir/devlog.py" unshare -m --propagation private \
+    timeout -k 5 60 env NS_T="$T" NS_LIB="$_lib_dir" PYTHON3="$PYTHON3" DEVLOG_PY="$_lib_dir/devlog.py" unshare -m --propagation private \
         bash "$T/ns.sh" "$GOT" env LD_PRELOAD="${PINSHIM_PRELOAD:-$PINSHIM_LIB}" PINSHIM_CONFIG="$CONF" \
         "$@" >"$OUT" 2>"$ERR"
     RC=$?
