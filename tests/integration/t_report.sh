@@ -200,6 +200,19 @@ check_json "$FACTS
 assert d['records'] == 10 and d['skipped'] == 10 and d['machines'] == [{'name': 'edge2', 'events': 10}]"
 case_end
 
+case_begin "lines longer than a read block (3 MiB, 2 MiB, exactly 1 MiB) are skipped whole; CRLF and a last line without a newline are read"
+"$PYTHON3" - "$TRAFFIC" <<'EOF'
+import sys
+recs = open(sys.argv[1]).read().splitlines()
+with open("edge.jsonl", "w", newline="") as f:
+    f.write(recs[0] + "\n" + "x" * (3 << 20) + "\n" + recs[1] + "\r\n" + "y" * ((1 << 20) - 1) + "\n")
+    f.write(recs[2] + "\n" + "z" * (2 << 20) + "\n" + recs[3])
+EOF
+cli report --json --now "$NOW" edge.jsonl
+check_rc 0
+check_json "assert (d['lines'], d['records'], d['skipped'], d['events']) == (7, 4, 3, 4), (d['lines'], d['records'], d['skipped'])"
+case_end
+
 case_begin "coalesced lines count \"repeat\" connections"
 { cat "$TRAFFIC"; tail -n 1 "$TRAFFIC" | sed 's/}$/,"repeat":41}/'; } > repeat.jsonl
 cli report --json --now "$NOW" repeat.jsonl
