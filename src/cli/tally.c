@@ -70,7 +70,26 @@ static bool names_add(struct tally *t, struct tally_names *n, const char *name, 
         }
     }
     if (n->n == TALLY_NAMES) {
-        n->more_events += events;
+        /* Full: the list keeps the names that sort first, whatever order the
+         * records came in (the parsing threads vary it).  A name kept at the
+         * end was never pushed out, so its count is whole. */
+        size_t last = 0;
+        for (size_t i = 1; i < n->n; i++)
+            if (strcmp(n->name[i], n->name[last]) > 0)
+                last = i;
+        if (strcmp(name, n->name[last]) > 0) {
+            n->more_events += events;
+            return true;
+        }
+        char *copy = strdup(name);
+        if (!copy) {
+            t->failed = true;
+            return false;
+        }
+        n->more_events += n->events[last];
+        free(n->name[last]);
+        n->name[last] = copy;
+        n->events[last] = events;
         return true;
     }
     if (!(n->name[n->n] = strdup(name))) {

@@ -44,8 +44,9 @@ struct tally_record {
     unsigned long repeat;      /* events this line stands for (>= 1) */
 };
 
-/* A list of names (programs) with counts: the first TALLY_NAMES distinct
- * ones, then only a count of the others. */
+/* A list of names (programs) with counts: the TALLY_NAMES distinct names
+ * that sort first (so the same whatever the order of the records), then only
+ * a count of the others' events. */
 struct tally_names {
     char *name[TALLY_NAMES];
     unsigned long events[TALLY_NAMES];

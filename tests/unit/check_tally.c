@@ -209,6 +209,44 @@ START_TEST(bounds)
     ck_assert_uint_eq(h->other_keys, 100 - (TALLY_KEYS_MAX - 1));   /* the CA is one of the kept keys */
     ck_assert_uint_eq(h->programs.n, TALLY_NAMES);
     ck_assert_uint_eq(h->programs.more_events, 100 - TALLY_NAMES);
+    /* the names that sort first, whole counts, whatever the order they came in */
+    for (size_t i = 0; i < TALLY_NAMES; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "prog%02zu", i);
+        ck_assert_str_eq(h->programs.name[i], want);
+        ck_assert_uint_eq(h->programs.events[i], 1);
+    }
+    tally_free(&t);
+
+    /* the same records backwards: the same list */
+    tally_init(&t);
+    for (int i = 99; i >= 0; i--) {
+        snprintf(pin, sizeof pin, "sha256/%043d=", i);
+        record(rec, sizeof rec, "2026-12-01T10:00:00Z", "a.test", "fail", "allowed", pin, NULL);
+        snprintf(prog, sizeof prog, "\"program\":\"prog%02d\"", i);
+        char *p = strstr(rec, "\"program\":\"curl\"");
+        snprintf(line, sizeof line, "%.*s%s%s", (int)(p - rec), rec, prog, p + strlen("\"program\":\"curl\""));
+        ck_assert(add(&t, line));
+        if (i % 3 == 0)  /* a second connection of every third program */
+            ck_assert(add(&t, line));
+    }
+    tally_finish(&t);
+    h = t.hosts[0];
+    ck_assert_uint_eq(h->programs.n, TALLY_NAMES);
+    unsigned long kept = 0;
+    for (size_t i = 0; i < TALLY_NAMES; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "prog%02zu", i);
+        int found = 0;
+        for (size_t k = 0; k < TALLY_NAMES; k++)
+            if (strcmp(h->programs.name[k], want) == 0) {
+                found = 1;
+                ck_assert_uint_eq(h->programs.events[k], i % 3 == 0 ? 2 : 1);
+            }
+        ck_assert_msg(found, "%s not kept", want);
+        kept += i % 3 == 0 ? 2 : 1;
+    }
+    ck_assert_uint_eq(h->programs.more_events, h->events - kept);
     tally_free(&t);
 }
 END_TEST
