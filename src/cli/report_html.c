@@ -148,15 +148,8 @@ static void html_text(struct page *p, const char *s)
 
 /* ------------------------------------------------------------ words ---- */
 
-static const char *const state_word[] = {
-    [TS_READY] = "ready", [TS_WOULD_BREAK] = "would_break", [TS_BLOCKING] = "blocking", [TS_UNPINNED] = "unpinned",
-};
 static const char *const state_label[] = {
     [TS_READY] = "ready", [TS_WOULD_BREAK] = "would break", [TS_BLOCKING] = "blocking", [TS_UNPINNED] = "unpinned",
-};
-static const char *const verdict_word[TV_N] = {
-    [TV_PASS] = "pass", [TV_FAIL] = "fail", [TV_EXPIRED] = "expired", [TV_UNPINNED] = "unpinned",
-    [TV_ERROR] = "error", [TV_UNCOVERED] = "uncovered", [TV_OTHER] = "other",
 };
 static const char *const class_word[TALLY_CLASSES] = {
     [TALLY_OK] = "ok", [TALLY_WOULD_BLOCK] = "would-block", [TALLY_BLOCKED] = "blocked",
@@ -382,7 +375,7 @@ static void host_attrs(struct page *p, const struct tally_host *h)
     put(p, " data-host=\"");
     html_text(p, h->name);
     putf(p, "\" data-port=\"%d\" data-state=\"%s\" data-events=\"%lu\" data-would-block=\"%lu\" data-blocked=\"%lu\"",
-         h->port, state_word[tally_host_state(h)], h->events, h->would_block, h->blocked);
+         h->port, tally_state_name(tally_host_state(h)), h->events, h->would_block, h->blocked);
 }
 
 static void put_hostport(struct page *p, const struct tally_host *h)
@@ -418,11 +411,11 @@ static void put_summary(struct page *p, struct tally_host *const *hs, size_t n, 
         const struct tally_host *h = hs[i];
         enum tally_state st = tally_host_state(h);
         tally_verdict_text(h, verdict, sizeof verdict);
-        putf(p, "<tr class=\"host-row st-row-%s\"", state_word[st]);
+        putf(p, "<tr class=\"host-row st-row-%s\"", tally_state_name(st));
         host_attrs(p, h);
         putf(p, "><td><a href=\"#host-%zu\">", i + 1);
         put_hostport(p, h);
-        putf(p, "</a></td><td><span class=\"badge st-%s\">%s</span></td><td class=\"verdict\">", state_word[st],
+        putf(p, "</a></td><td><span class=\"badge st-%s\">%s</span></td><td class=\"verdict\">", tally_state_name(st),
              state_label[st]);
         html_text(p, verdict);
         putf(p, "</td><td class=\"num events\" data-events=\"%lu\">%lu</td>"
@@ -613,7 +606,7 @@ static void put_by(struct page *p, const struct tally_host *h)
             continue;
         putf(p, "<tr data-verdict=\"%s\"><td>%s</td><td class=\"num\" data-action=\"allowed\" data-count=\"%lu\">%lu</td>"
                 "<td class=\"num\" data-action=\"blocked\" data-count=\"%lu\">%lu</td></tr>\n",
-             verdict_word[v], verdict_word[v], h->by[v][TA_ALLOWED], h->by[v][TA_ALLOWED], h->by[v][TA_BLOCKED],
+             tally_verdict_name(v), tally_verdict_name(v), h->by[v][TA_ALLOWED], h->by[v][TA_ALLOWED], h->by[v][TA_BLOCKED],
              h->by[v][TA_BLOCKED]);
     }
     put(p, "</tbody>\n</table>\n");
@@ -712,7 +705,7 @@ static void put_host(struct page *p, const struct tally *t, const struct tally_h
     host_attrs(p, h);
     put(p, ">\n<h2>");
     put_hostport(p, h);
-    putf(p, " <span class=\"badge st-%s\">%s</span></h2>\n<p class=\"verdict\">", state_word[st], state_label[st]);
+    putf(p, " <span class=\"badge st-%s\">%s</span></h2>\n<p class=\"verdict\">", tally_state_name(st), state_label[st]);
     html_text(p, verdict);
     putf(p, "</p>\n<dl class=\"facts\">\n<dt>Events</dt><dd>%lu (", h->events);
     put_time(p, h->first);

@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const verdict_names[TV_N] = { "pass", "fail", "expired", "unpinned", "error", "uncovered", "other" };
-static const char *const state_names[] = { "ready", "would_break", "blocking", "unpinned" };
-
 static void time_member(struct json_out *j, const char *key, time_t when)
 {
     char buf[32];
@@ -78,7 +75,7 @@ static void host(struct json_out *j, const struct tally *t, const struct tally_h
     jo_object(j, NULL);
     jo_string(j, "host", h->name);
     jo_int(j, "port", h->port);
-    jo_string(j, "state", state_names[tally_host_state(h)]);
+    jo_string(j, "state", tally_state_name(tally_host_state(h)));
     tally_verdict_text(h, verdict, sizeof verdict);
     jo_string(j, "verdict", verdict);
     time_member(j, "first", h->first);
@@ -88,7 +85,7 @@ static void host(struct json_out *j, const struct tally *t, const struct tally_h
     for (int v = 0; v < TV_N; v++) {
         if (!h->by[v][TA_ALLOWED] && !h->by[v][TA_BLOCKED])
             continue;
-        jo_object(j, verdict_names[v]);
+        jo_object(j, tally_verdict_name(v));
         jo_int(j, "allowed", (long long)h->by[v][TA_ALLOWED]);
         jo_int(j, "blocked", (long long)h->by[v][TA_BLOCKED]);
         jo_end(j);

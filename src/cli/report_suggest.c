@@ -11,13 +11,6 @@
 
 #define DAY 86400
 
-/* For a config comment: one line, no control bytes. */
-static void comment(FILE *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)(s ? s : "?"); *p; p++)
-        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
-}
-
 /* A name libconfig can hold as written and the library can match. */
 static bool plain_host(const char *s)
 {
@@ -53,9 +46,9 @@ static void entry(FILE *out, const struct tally_host *h)
     char state[600];
     tally_verdict_text(h, state, sizeof state);
     fprintf(out, "  {\n    # ");
-    comment(out, h->name);
+    report_put_plain(out, h->name);
     fprintf(out, ":%d, now: ", h->port);
-    comment(out, state);
+    report_put_plain(out, state);
     fprintf(out, "\n");
     if (caution)
         fprintf(out, "    # CAUTION: some keys below were served only in connections that matched none of\n"
@@ -69,13 +62,13 @@ static void entry(FILE *out, const struct tally_host *h)
     for (size_t i = 0; i < n; i++) {
         const struct tally_key *k = pick[i];
         fprintf(out, "      \"%s\"%s  # %s ", k->pin, i + 1 < n ? "," : " ", k->depth == 0 ? "leaf" : "issuer");
-        comment(out, k->subject);
+        report_put_plain(out, k->subject);
         fprintf(out, "; %lu connection%s, matched %lu%s\n", k->events, k->events == 1 ? "" : "s", k->matched,
                 k->unmatched && !k->matched ? ", NOT matched by the current pins" : "");
     }
     for (size_t i = 0; i < nfurther; i++) {
         fprintf(out, "      # or \"%s\": CA further up, ", further[i]->pin);
-        comment(out, further[i]->subject);
+        report_put_plain(out, further[i]->subject);
         fprintf(out, " (pins every certificate it issues: broader)\n");
     }
     fprintf(out, "      # BACKUP: add the pin of a key that is not in use yet (a spare key pair kept\n"
@@ -102,7 +95,7 @@ int report_write_suggest(FILE *out, const struct tally *t, const struct report_o
             any = any || served_today(h, &h->keys[k]);
         if (!plain_host(h->name) || !any) {
             fprintf(out, "# (no entry for ");
-            comment(out, h->name);
+            report_put_plain(out, h->name);
             fprintf(out, ":%d: %s)\n", h->port, any ? "not a host name a config can hold" : "no served chain logged");
             continue;
         }

@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const verdict_names[TV_N] = { "pass", "fail", "expired", "unpinned", "error", "uncovered", "other" };
-
-/* Strings from logs are anyone's: control bytes would move the terminal. */
-static void put_plain(FILE *out, const char *s)
+void report_put_plain(FILE *out, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)(s ? s : "?"); *p; p++)
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
@@ -21,7 +18,7 @@ static void put_names(FILE *out, const struct tally_names *n)
 {
     for (size_t i = 0; i < n->n; i++) {
         fputs(i ? ", " : "", out);
-        put_plain(out, n->name[i]);
+        report_put_plain(out, n->name[i]);
         fprintf(out, " (%lu)", n->events[i]);
     }
     if (n->more_events)
@@ -52,9 +49,9 @@ static void host_detail(FILE *out, const struct tally *t, const struct tally_hos
     char verdict[600], a[32], b[32];
     tally_verdict_text(h, verdict, sizeof verdict);
     fputc('\n', out);
-    put_plain(out, h->name);
+    report_put_plain(out, h->name);
     fprintf(out, ":%d: ", h->port);
-    put_plain(out, verdict);
+    report_put_plain(out, verdict);
     fputc('\n', out);
 
     tally_time_text(h->first, a, sizeof a);
@@ -64,7 +61,7 @@ static void host_detail(FILE *out, const struct tally *t, const struct tally_hos
     fputs("  verdicts    ", out);
     for (int v = 0; v < TV_N; v++)
         if (h->by[v][TA_ALLOWED] + h->by[v][TA_BLOCKED])
-            fprintf(out, " %s %lu allowed, %lu blocked;", verdict_names[v], h->by[v][TA_ALLOWED], h->by[v][TA_BLOCKED]);
+            fprintf(out, " %s %lu allowed, %lu blocked;", tally_verdict_name(v), h->by[v][TA_ALLOWED], h->by[v][TA_BLOCKED]);
     fputc('\n', out);
     if (h->would_block) {
         tally_time_text(h->would_block_first, a, sizeof a);
@@ -88,7 +85,7 @@ static void host_detail(FILE *out, const struct tally *t, const struct tally_hos
         fputs(" (none)", out);
     for (size_t i = 0; i < h->nknown; i++) {
         fputc(' ', out);
-        put_plain(out, h->known[i]);
+        report_put_plain(out, h->known[i]);
     }
     fputc('\n', out);
     if (h->earliest_expiry) {
@@ -107,7 +104,7 @@ static void host_detail(FILE *out, const struct tally *t, const struct tally_hos
         fputs("    ", out);
         timeline_row(out, k->buckets, 1, used, '#');
         fprintf(out, "  %s %s ", role(k->depth), k->pin);
-        put_plain(out, k->subject);
+        report_put_plain(out, k->subject);
         fputc('\n', out);
         tally_time_text(k->first, a, sizeof a);
         tally_time_text(k->last, b, sizeof b);
@@ -166,7 +163,7 @@ int report_write_text(FILE *out, const struct tally *t, const struct report_opts
             fprintf(out, "%-32s %8lu %8lu %8lu %9lu %8lu %7s  ", name, h->events,
                     h->by[TV_PASS][TA_ALLOWED] + h->by[TV_PASS][TA_BLOCKED],
                     h->by[TV_FAIL][TA_ALLOWED] + h->by[TV_FAIL][TA_BLOCKED], h->would_block, h->blocked, expiry);
-            put_plain(out, verdict);
+            report_put_plain(out, verdict);
             fputc('\n', out);
         }
     }

@@ -23,4 +23,9 @@ int report_write_json(FILE *out, const struct tally *t, const struct report_opts
 int report_write_html(FILE *out, const struct tally *t, const struct report_opts *o);
 int report_write_suggest(FILE *out, const struct tally *t, const struct report_opts *o);
 
+/* `s` ("?" when NULL) on one line of a terminal or a config comment: the
+ * strings of the logs are anyone's, and a control byte (ESC, a newline)
+ * would move the terminal or end the comment; each becomes '?'. */
+void report_put_plain(FILE *out, const char *s);
+
 #endif

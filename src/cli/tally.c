@@ -236,11 +236,31 @@ static struct tally_key *key_of(struct tally *t, struct tally_host *h, const cha
     return k;
 }
 
+/* The verdicts as the library logs them (judge.c, runtime.c), and "other"
+ * for anything else. */
+static const char *const verdict_names[TV_N] = {
+    [TV_PASS] = "pass", [TV_FAIL] = "fail", [TV_EXPIRED] = "expired", [TV_UNPINNED] = "unpinned",
+    [TV_ERROR] = "error", [TV_UNCOVERED] = "uncovered", [TV_OTHER] = "other",
+};
+
+const char *tally_verdict_name(enum tally_verdict v)
+{
+    return verdict_names[v];
+}
+
+const char *tally_state_name(enum tally_state s)
+{
+    static const char *const names[] = {
+        [TS_READY] = "ready", [TS_WOULD_BREAK] = "would_break", [TS_BLOCKING] = "blocking",
+        [TS_UNPINNED] = "unpinned",
+    };
+    return names[s];
+}
+
 static int verdict_index(const char *v)
 {
-    static const char *const names[] = { "pass", "fail", "expired", "unpinned", "error", "uncovered" };
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (strcmp(v, names[i]) == 0)
+    for (int i = 0; i < TV_OTHER; i++)
+        if (strcmp(v, verdict_names[i]) == 0)
             return i;
     return TV_OTHER;
 }

@@ -141,6 +141,11 @@ struct tally_host **tally_sorted(const struct tally *t);
 
 enum tally_state tally_host_state(const struct tally_host *h);
 
+/* "pass", "fail", ... "other"; "ready", "would_break", "blocking",
+ * "unpinned": the words every view uses for them. */
+const char *tally_verdict_name(enum tally_verdict v);
+const char *tally_state_name(enum tally_state s);
+
 /* The host's verdict in words: "ready to enforce", "would break 12 connections
  * from curl, git since 2026-12-01", "blocking: 3 connections refused from ...
  * since ...", "unpinned: no entry for this host".  Into buf. */
