@@ -75,17 +75,11 @@ static int write_to_file(const char *path, enum view v, const struct tally *t, c
         /* a device, a FIFO, a link: written into, as a shell's > would,
          * never renamed over */
         int fd = open(path, O_WRONLY | O_TRUNC | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-        size_t done = 0;
-        while (fd >= 0 && done < len) {
-            ssize_t n = write(fd, data + done, len - done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            done += (size_t)n;
-        }
-        if (fd < 0 || done < len || close(fd) != 0) {
-            cli_error("%s: %s", path, strerror(errno ? errno : EIO));
+        int e = fd < 0 ? errno : replace_write_all(fd, data, len);
+        if (fd >= 0 && close(fd) != 0 && !e)
+            e = errno;
+        if (e) {
+            cli_error("%s: %s", path, strerror(e));
             status = fd < 0 ? EX_CANTCREAT : EX_IOERR;
         }
         free(data);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "cli.h"
 #include "ossl.h"
+#include "replace.h"
 #include <openssl/err.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -137,17 +138,7 @@ int cli_stdin_file(char *path, size_t len)
         free(text);
         return err;
     }
-    size_t n = strlen(text), done = 0;
-    while (done < n) {
-        ssize_t w = write(fd, text + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            err = errno;
-            break;
-        }
-        done += (size_t)w;
-    }
+    err = replace_write_all(fd, text, strlen(text));
     free(text);
     if (close(fd) != 0 && !err)
         err = errno;

@@ -9,8 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t len)
+int replace_write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR)
@@ -36,7 +37,7 @@ int replace_stage(const char *path, const void *data, size_t len, mode_t mode, u
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return errno;
-    int err = write_all(fd, data, len);
+    int err = replace_write_all(fd, data, len);
     if (!err && fchmod(fd, mode) != 0)
         err = errno;
     if (!err && (uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0)

@@ -17,6 +17,10 @@ int replace_stage(const char *path, const void *data, size_t len, mode_t mode, u
  * or an errno value (`tmp` is then removed). */
 int replace_commit(const char *tmp, const char *path);
 
+/* All `len` bytes of `data` to `fd` (short writes and EINTR go on): 0, or
+ * an errno value (EIO for a write of nothing). */
+int replace_write_all(int fd, const void *data, size_t len);
+
 /* Both; 0 or an errno value. */
 int replace_file(const char *path, const void *data, size_t len, mode_t mode);
 
